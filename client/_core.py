@@ -1,0 +1,508 @@
+"""The client core: request building, answer parsing and the retry policy, with no network I/O.
+
+Like httpx's BaseClient, `BaseClient` holds configuration and builds every request; `Client` and
+`AsyncClient` only move bytes. Each operation is a *plan*: a generator that yields `RequestSpec`s
+(send this, give me the `Reply`) and `Sleep`s (wait this long on the clock) and returns the parsed
+model. Each face drives plans with its own I/O, so the policy below exists once:
+
+- a 1001 answer re-acquires an anonymous token with the same `X-Client-Id` and repeats the call
+  once (B-AUTH-07, B-AUTH-14). This happens whenever a client id is known, also for a token taken
+  from `NEMO_TOKEN`, because §7 of the skill prescribes it without exception; `token_origin` tells
+  the caller which kind of token is in use;
+- a 429 waits 30 s of clock time and repeats the call once (B-ERR-05; `Retry-After` is kept on the
+  error but the documented 30 s is what the client waits, U-03);
+- a 400 at anonymous-token makes a new client id (persisted when there is a config directory)
+  and repeats once (B-AUTH-02);
+- nothing else is retried, and `/run_sse` never is (B-CLI-08): it is built here but opened by
+  the faces outside any plan.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import mimetypes
+import uuid
+from collections.abc import Callable, Generator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+from urllib.parse import quote, urlsplit
+
+import httpx
+
+from .clock import Clock, ScaledClock
+from .config import ClientConfig, new_client_id, save_client_id
+from .errors import (
+    ExportBlocked,
+    MissingClientId,
+    NemoError,
+    RateLimited,
+    ServerError,
+    StreamTimeout,
+    TokenInvalid,
+    TransportError,
+    decode_json,
+    error_from_response,
+    mask_secrets,
+)
+from .models import AnonymousToken, ClaimToken, Credits, RenderJob, Session, State, UploadResult
+
+T = TypeVar("T")
+
+APP_NAME = "nemo_agent"  # B-ENV-08
+USER_SEGMENT = "me"  # B-ENV-07
+RATE_LIMIT_WAIT_S = 30.0  # B-ERR-05
+DEFAULT_OUTPUT: Mapping[str, str] = {"format": "mp4", "quality": "high"}  # B-REN-02
+#: B-SSE-16: v1.9's `--max-time 900`, used as the read timeout of a stream that sends nothing at all.
+SSE_READ_TIMEOUT_S = 900.0
+DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=15.0)
+UPLOAD_TIMEOUT = httpx.Timeout(60.0, connect=15.0, read=300.0)
+
+TokenOrigin = Literal["config", "anonymous"]
+
+
+class _UseConfigDefault:
+    """Marks an argument left to the configuration (like httpx's USE_CLIENT_DEFAULT)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "USE_CONFIG_DEFAULT"
+
+
+USE_CONFIG_DEFAULT: Any = _UseConfigDefault()
+
+
+@dataclass(frozen=True, slots=True)
+class RequestSpec:
+    """One HTTP request, fully described; the faces turn it into an httpx request."""
+
+    operation: str
+    method: str
+    url: str
+    headers: dict[str, str]
+    json: Any = None  # None: no JSON body
+    upload_paths: tuple[Path, ...] = ()  # multipart field `files`, streamed from disk (B-UPL-02)
+    sink: Path | None = None  # on a 2xx file answer, stream the body to this path
+    timeout: httpx.Timeout | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """What came back: status, headers and body (empty when the body went to `saved`)."""
+
+    status: int
+    headers: Mapping[str, str] = field(default_factory=dict)
+    content: bytes = b""
+    saved: Path | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Sleep:
+    """Wait `seconds` of clock time before the next step."""
+
+    seconds: float
+
+
+Step = RequestSpec | Sleep
+Plan = Generator[Step, Reply | None, T]
+
+
+def media_type(headers: Mapping[str, str]) -> str:
+    value = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
+    return value.partition(";")[0].strip().lower()
+
+
+def is_json_type(kind: str) -> bool:
+    return kind == "application/json" or kind.endswith("+json")
+
+
+def is_file_answer(status: int, headers: Mapping[str, str]) -> bool:
+    """A 2xx answer that is not JSON: the file itself (B-REN-13)."""
+    return 200 <= status < 300 and not is_json_type(media_type(headers))
+
+
+def is_event_stream(status: int, headers: Mapping[str, str]) -> bool:
+    """A 2xx answer to run_sse that is neither JSON nor an HTML page, so a stream."""
+    kind = media_type(headers)
+    return 200 <= status < 300 and not is_json_type(kind) and kind != "text/html"
+
+
+def transport_error(exc: Exception) -> TransportError:
+    return TransportError(mask_secrets(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__))
+
+
+def stream_failure(exc: Exception) -> NemoError:
+    """A failure while a run_sse stream is open: silence (StreamTimeout) or a broken connection."""
+    if isinstance(exc, httpx.ReadTimeout):
+        return StreamTimeout(f"No data for the stream's read timeout ({type(exc).__name__}).")
+    return transport_error(exc)
+
+
+def new_render_id() -> str:
+    """B-REN-03: a fresh, unique render id."""
+    return f"render_{uuid.uuid4().hex}"
+
+
+class FileSink:
+    """Streams a download to `<target>.part` and renames it into place only when it is complete."""
+
+    __slots__ = ("_handle", "_temp", "target")
+
+    def __init__(self, target: Path) -> None:
+        self.target = target
+        target.parent.mkdir(parents=True, exist_ok=True)
+        self._temp = target.with_name(f".{target.name}.part")
+        self._handle = self._temp.open("wb")
+
+    def write(self, chunk: bytes) -> None:
+        self._handle.write(chunk)
+
+    def __enter__(self) -> FileSink:
+        return self
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        self._handle.close()
+        if exc_type is None:
+            self._temp.replace(self.target)
+        else:
+            with contextlib.suppress(FileNotFoundError):
+                self._temp.unlink()
+
+
+class BaseClient:
+    """Configuration, current token and client id, request building and answer parsing."""
+
+    def __init__(self, config: ClientConfig | None = None, *, clock: Clock | None = None) -> None:
+        self.config = config if config is not None else ClientConfig.from_env()
+        self.clock: Clock = clock if clock is not None else ScaledClock(self.config.time_scale)
+        self._token = self.config.token
+        self._client_id = self.config.client_id
+        self.token_origin: TokenOrigin | None = "config" if self._token else None
+
+    # ------------------------------------------------------------------ state
+
+    @property
+    def token(self) -> str | None:
+        return self._token
+
+    @property
+    def client_id(self) -> str | None:
+        return self._client_id
+
+    def set_token(self, token: str | None, origin: TokenOrigin = "config") -> None:
+        self._token = token
+        self.token_origin = origin if token else None
+
+    def _adopt_client_id(self, client_id: str) -> None:
+        self._client_id = client_id
+        if self.config.config_dir is not None:
+            save_client_id(self.config.config_dir, client_id)
+
+    # ------------------------------------------------------------------ URLs
+
+    def url(self, path: str) -> str:
+        return self.config.api_url + path
+
+    # ------------------------------------------------------------------ headers
+
+    def api_headers(self) -> dict[str, str]:
+        """Bearer token and attribution headers, on every call but anonymous-token (B-ATTR-07)."""
+        if not self._token:
+            raise TokenInvalid("No token: set NEMO_TOKEN or get an anonymous token first.")
+        return {"Authorization": f"Bearer {self._token}", **self.config.attribution.headers()}
+
+    # ------------------------------------------------------------------ requests (B-ENV-05: snake_case)
+
+    def anonymous_token_request(self) -> RequestSpec:
+        """B-AUTH-01: no body, no Authorization, no attribution; only `X-Client-Id`."""
+        headers = {"X-Client-Id": self._client_id} if self._client_id else {}
+        return RequestSpec("anonymous_token", "POST", self.url("/api/auth/anonymous-token"), headers)
+
+    def claim_token_request(self, task_id: str, session_id: str) -> RequestSpec:
+        """B-AUTH-19."""
+        body = {"task_id": task_id, "session_id": session_id}
+        return RequestSpec("claim_token", "POST", self.url("/api/auth/claim-token"), self.api_headers(), body)
+
+    def create_session_request(self, task_name: str, language: str | None) -> RequestSpec:
+        """B-SESS-01; `language` is left out when None (B-SESS-05)."""
+        body: dict[str, Any] = {"task_name": task_name}
+        if language is not None:
+            body["language"] = language
+        path = f"/api/tasks/{USER_SEGMENT}/with-session/{APP_NAME}"
+        return RequestSpec("create_session", "POST", self.url(path), self.api_headers(), body)
+
+    def run_sse_request(self, session_id: str, text: str, read_timeout: float | None) -> RequestSpec:
+        """B-SSE-01/02."""
+        body = {
+            "app_name": APP_NAME,
+            "user_id": USER_SEGMENT,
+            "session_id": session_id,
+            "new_message": {"parts": [{"text": text}]},
+        }
+        headers = {**self.api_headers(), "Accept": "text/event-stream"}
+        timeout = httpx.Timeout(read_timeout, connect=15.0, write=60.0, pool=15.0)
+        return RequestSpec("run_sse", "POST", self.url("/run_sse"), headers, body, timeout=timeout)
+
+    def _upload_path(self, session_id: str) -> str:
+        return self.url(f"/api/upload-video/{APP_NAME}/{USER_SEGMENT}/{quote(session_id, safe='')}")
+
+    def upload_files_request(self, session_id: str, paths: tuple[Path, ...]) -> RequestSpec:
+        """B-UPL-01/02: multipart, one `files` field per file."""
+        if not paths:
+            raise ValueError("upload_files needs at least one path")
+        for path in paths:
+            if not path.is_file():
+                raise FileNotFoundError(f"not a file: {path.name}")
+        return RequestSpec(
+            "upload",
+            "POST",
+            self._upload_path(session_id),
+            self.api_headers(),
+            upload_paths=paths,
+            timeout=UPLOAD_TIMEOUT,
+        )
+
+    def upload_urls_request(self, session_id: str, urls: tuple[str, ...]) -> RequestSpec:
+        """B-UPL-03."""
+        if not urls:
+            raise ValueError("upload_urls needs at least one URL")
+        body = {"urls": list(urls), "source_type": "url"}
+        return RequestSpec(
+            "upload", "POST", self._upload_path(session_id), self.api_headers(), body, timeout=UPLOAD_TIMEOUT
+        )
+
+    def credits_request(self) -> RequestSpec:
+        """B-CRED-01."""
+        return RequestSpec("credits", "GET", self.url("/api/credits/balance/simple"), self.api_headers())
+
+    def state_request(self, session_id: str) -> RequestSpec:
+        """B-STATE-01."""
+        path = f"/api/state/{APP_NAME}/{USER_SEGMENT}/{quote(session_id, safe='')}/latest"
+        return RequestSpec("state", "GET", self.url(path), self.api_headers())
+
+    def submit_render_request(
+        self, session_id: str, draft: Mapping[str, Any], render_id: str, output: Mapping[str, Any]
+    ) -> RequestSpec:
+        """B-REN-01/19: `sessionId` is the one camelCase field (B-ENV-05); the draft goes as an object."""
+        if not isinstance(draft, Mapping):
+            raise TypeError("draft must be the state's draft object, not a string")
+        body = {"id": render_id, "sessionId": session_id, "draft": dict(draft), "output": dict(output)}
+        return RequestSpec(
+            "submit_render", "POST", self.url("/api/render/proxy/lambda"), self.api_headers(), body
+        )
+
+    def get_render_request(self, render_id: str) -> RequestSpec:
+        """B-REN-05."""
+        path = f"/api/render/proxy/lambda/{quote(render_id, safe='')}"
+        return RequestSpec("get_render", "GET", self.url(path), self.api_headers())
+
+    def cancel_render_request(self, render_id: str) -> RequestSpec:
+        """B-REN-12: no body."""
+        path = f"/api/render/proxy/lambda/{quote(render_id, safe='')}/cancel"
+        return RequestSpec("cancel_render", "POST", self.url(path), self.api_headers())
+
+    def download_render_request(self, render_id: str, out_path: Path) -> RequestSpec:
+        """B-REN-13: the fallback download, without `/lambda`."""
+        path = f"/api/render/proxy/{quote(render_id, safe='')}/download"
+        return RequestSpec("download", "GET", self.url(path), self.api_headers(), sink=out_path)
+
+    def download_url_request(self, url: str, out_path: Path) -> RequestSpec:
+        """Fetch `output.url` (B-CLI-14d). The token goes only to the API's own origin, never to a CDN."""
+        headers = self.api_headers() if _same_origin(url, self.config.api_url) else {}
+        return RequestSpec("download", "GET", url, headers, sink=out_path)
+
+    # ------------------------------------------------------------------ answers
+
+    def check(self, reply: Reply, operation: str) -> NemoError | None:
+        """The error `reply` carries, if any (B-ERR-04)."""
+        if reply.saved is not None:
+            return None
+        error = error_from_response(reply.status, reply.content, reply.headers, operation=operation)
+        profile = self.config.profile
+        if isinstance(error, ExportBlocked) and profile is not None:
+            error.remedy = profile.export_blocked_remedy  # seeds 003/004 word it their own way
+        return error
+
+    def envelope_data(self, reply: Reply, what: str) -> Mapping[str, Any]:
+        """`data` of a success envelope `{"code":0,"data":{...}}` (B-ENV-06)."""
+        body = decode_json(reply.content)
+        data = body.get("data") if isinstance(body, Mapping) else None
+        if not isinstance(data, Mapping):
+            raise ServerError(
+                f"The {what} answer is not a JSON envelope with a data object.", http_status=reply.status
+            )
+        return data
+
+    def render_job(self, reply: Reply, render_id: str) -> RenderJob:
+        """Shape A or B (B-REN-04/06/07), normalised."""
+        answer = decode_json(reply.content)
+        if answer is None:
+            raise ServerError("The render answer is not JSON.", http_status=reply.status)
+        return RenderJob.from_answer(answer, render_id=render_id)
+
+    def stream_error(self, status: int, headers: Mapping[str, str], content: bytes) -> NemoError:
+        """Why a run_sse answer is not a stream: its error (U-09), or a ServerError."""
+        error = error_from_response(status, content, headers, operation="run_sse")
+        return error or ServerError("run_sse answered without an event stream.", http_status=status)
+
+    # ------------------------------------------------------------------ plans
+
+    def _plan_anonymous_token(self) -> Plan[AnonymousToken]:
+        """B-AUTH-01/02/03 with one retry on 400 (new client id) and one on 429 (after 30 s)."""
+        made_id = waited = False
+        while True:
+            reply = yield self.anonymous_token_request()
+            assert reply is not None
+            error = self.check(reply, "anonymous_token")
+            if error is None:
+                result = AnonymousToken.from_data(self.envelope_data(reply, "anonymous-token"))
+                self.set_token(result.token, "anonymous")
+                return result
+            if isinstance(error, MissingClientId) and not made_id:
+                made_id = True
+                self._adopt_client_id(new_client_id())
+                continue
+            if isinstance(error, RateLimited) and not waited:
+                waited = True
+                yield Sleep(RATE_LIMIT_WAIT_S)
+                continue
+            raise error
+
+    def _plan_ensure_token(self) -> Plan[str]:
+        """B-AUTH-13: use the configured token; only without one, get an anonymous token."""
+        if not self._token:
+            yield from self._plan_anonymous_token()
+        assert self._token is not None
+        return self._token
+
+    def _plan_call(self, build: Callable[[], RequestSpec], parse: Callable[[Reply], T]) -> Plan[T]:
+        """An authenticated call under the retry policy of this module's docstring."""
+        yield from self._plan_ensure_token()
+        reauthed = waited = False
+        while True:
+            spec = build()  # rebuilt each time: a re-auth changes the bearer
+            reply = yield spec
+            assert reply is not None
+            error = self.check(reply, spec.operation)
+            if error is None:
+                return parse(reply)
+            if isinstance(error, TokenInvalid) and not reauthed and self._client_id:
+                reauthed = True
+                yield from self._plan_anonymous_token()
+                continue
+            if isinstance(error, RateLimited) and not waited:
+                waited = True
+                yield Sleep(RATE_LIMIT_WAIT_S)
+                continue
+            raise error
+
+    def _plan_claim_token(self, task_id: str, session_id: str) -> Plan[ClaimToken]:
+        return self._plan_call(
+            lambda: self.claim_token_request(task_id, session_id),
+            lambda reply: ClaimToken.from_data(self.envelope_data(reply, "claim-token")),
+        )
+
+    def _plan_create_session(self, task_name: str, language: Any) -> Plan[Session]:
+        lang = self.config.language if language is USE_CONFIG_DEFAULT else language
+        return self._plan_call(
+            lambda: self.create_session_request(task_name, lang),
+            lambda reply: Session.from_data(self.envelope_data(reply, "create-session")),
+        )
+
+    def _plan_upload_files(self, session_id: str, paths: tuple[Path, ...]) -> Plan[UploadResult]:
+        return self._plan_call(
+            lambda: self.upload_files_request(session_id, paths),
+            lambda reply: UploadResult.from_data(self.envelope_data(reply, "upload")),
+        )
+
+    def _plan_upload_urls(self, session_id: str, urls: tuple[str, ...]) -> Plan[UploadResult]:
+        return self._plan_call(
+            lambda: self.upload_urls_request(session_id, urls),
+            lambda reply: UploadResult.from_data(self.envelope_data(reply, "upload")),
+        )
+
+    def _plan_credits(self) -> Plan[Credits]:
+        return self._plan_call(
+            self.credits_request, lambda reply: Credits.from_data(self.envelope_data(reply, "credits"))
+        )
+
+    def _plan_state(self, session_id: str) -> Plan[State]:
+        return self._plan_call(
+            lambda: self.state_request(session_id),
+            lambda reply: State.from_data(self.envelope_data(reply, "state")),
+        )
+
+    def _plan_submit_render(
+        self,
+        session_id: str,
+        draft: Mapping[str, Any],
+        render_id: str | None,
+        output: Mapping[str, Any] | None,
+    ) -> Plan[RenderJob]:
+        job_id = render_id or new_render_id()
+        out = DEFAULT_OUTPUT if output is None else output
+        return self._plan_call(
+            lambda: self.submit_render_request(session_id, draft, job_id, out),
+            lambda reply: self.render_job(reply, job_id),
+        )
+
+    def _plan_get_render(self, render_id: str) -> Plan[RenderJob]:
+        return self._plan_call(
+            lambda: self.get_render_request(render_id), lambda reply: self.render_job(reply, render_id)
+        )
+
+    def _plan_cancel_render(self, render_id: str) -> Plan[RenderJob | None]:
+        def parse(reply: Reply) -> RenderJob | None:
+            # U-14: the cancel answer is undocumented; read a job when there is one.
+            try:
+                return self.render_job(reply, render_id)
+            except ServerError:
+                return None
+
+        return self._plan_call(lambda: self.cancel_render_request(render_id), parse)
+
+    def _plan_download(self, build: Callable[[], RequestSpec]) -> Plan[Path]:
+        def parse(reply: Reply) -> Path:
+            if reply.saved is None:
+                raise ServerError(
+                    "The download answered with JSON instead of a file.", http_status=reply.status
+                )
+            return reply.saved
+
+        return self._plan_call(build, parse)
+
+    def _plan_download_render(self, render_id: str, out_path: Path) -> Plan[Path]:
+        return self._plan_download(lambda: self.download_render_request(render_id, out_path))
+
+    def _plan_download_url(self, url: str, out_path: Path) -> Plan[Path]:
+        if _same_origin(url, self.config.api_url):
+            return self._plan_download(lambda: self.download_url_request(url, out_path))
+        return self._plan_public_download(url, out_path)
+
+    def _plan_public_download(self, url: str, out_path: Path) -> Plan[Path]:
+        """A URL off the API (a CDN): no token needed or sent, so no re-auth either."""
+        reply = yield RequestSpec("download", "GET", url, {}, sink=out_path)
+        assert reply is not None
+        if reply.saved is not None:
+            return reply.saved
+        error = self.check(reply, "download")
+        raise error or ServerError(
+            "The download answered with JSON instead of a file.", http_status=reply.status
+        )
+
+
+def _same_origin(url: str, base: str) -> bool:
+    a, b = urlsplit(url), urlsplit(base)
+    return (a.scheme, a.hostname, a.port) == (b.scheme, b.hostname, b.port)
+
+
+def upload_parts(
+    paths: tuple[Path, ...], stack: contextlib.ExitStack
+) -> list[tuple[str, tuple[str, Any, str]]]:
+    """Multipart parts for `paths`, opened in `stack`; httpx streams open files in chunks."""
+    parts: list[tuple[str, tuple[str, Any, str]]] = []
+    for path in paths:
+        kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        parts.append(("files", (path.name, stack.enter_context(path.open("rb")), kind)))
+    return parts

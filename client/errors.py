@@ -1,0 +1,331 @@
+"""The client's error model: one exception per documented failure, each with a one-line remedy.
+
+Business codes travel in the envelope `{"code": <n>, "message": ..., "data": null}` (B-ERR-01);
+which HTTP status goes with them is undocumented (U-01), so a code is recognised whether it comes
+with HTTP 200 or with a mapped status (401/404/402/415/413). Plain HTTP failures (400, 402, 429)
+carry an envelope whose code equals the status (U-03), but a real backend may answer with HTML or
+nothing at all, so `error_from_response` never trusts the body's shape.
+
+No message ever carries a user token: anything that starts with `nmv_usr_` is masked (B-AUTH-22).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from email.utils import parsedate_to_datetime
+from typing import Any, ClassVar
+
+from contracts.profiles import DEFAULT_EXPORT_BLOCKED_REMEDY, DOCUMENTED_FORMATS
+
+_TOKEN_RE = re.compile(r"nmv_usr_[^\s\"'<>&,;]*")
+_MAX_MESSAGE = 300
+
+
+def mask_secrets(text: str) -> str:
+    """`text` with every user token (`nmv_usr_…`) replaced by `nmv_usr_***` (B-AUTH-22)."""
+    return _TOKEN_RE.sub("nmv_usr_***", text)
+
+
+def _formats_line() -> str:
+    return ", ".join(ext for exts in DOCUMENTED_FORMATS.values() for ext in exts)
+
+
+class ConfigError(Exception):
+    """The environment or the config directory holds something the client cannot use."""
+
+
+class NemoError(Exception):
+    """A failed call: `code` is the business code or the HTTP status, `remedy` what to do next."""
+
+    kind: ClassVar[str] = "api"
+    default_code: ClassVar[int | None] = None
+    default_message: ClassVar[str] = "The NemoVideo API answered with an error."
+    default_remedy: ClassVar[str] = "Try again later."
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        code: int | None = None,
+        http_status: int | None = None,
+        remedy: str | None = None,
+    ) -> None:
+        self.message = mask_secrets(message or self.default_message)[:_MAX_MESSAGE]
+        self.code = code if code is not None else self.default_code
+        self.http_status = http_status
+        self.remedy = mask_secrets(remedy or self.default_remedy)
+        super().__init__(self.message)
+
+    def __str__(self) -> str:
+        label = f"[{self.code}] " if self.code is not None else ""
+        return f"{label}{self.message}"
+
+    def __repr__(self) -> str:
+        name = type(self).__name__
+        return f"{name}(code={self.code!r}, http_status={self.http_status!r}, message={self.message!r})"
+
+
+class TokenInvalid(NemoError):
+    """1001: the token is invalid, expired or revoked (B-AUTH-14, B-AUTH-21)."""
+
+    kind = "token_invalid"
+    default_code = 1001
+    default_message = "The token is invalid or has expired."
+    default_remedy = "Get a new anonymous token with the same client id, or set a valid NEMO_TOKEN."
+
+
+class SessionNotFound(NemoError):
+    """1002: the session does not exist or belongs to someone else (B-SESS-07, U-16)."""
+
+    kind = "session_not_found"
+    default_code = 1002
+    default_message = "Session not found."
+    default_remedy = "Create a new session and continue there."
+
+
+class InsufficientCredits(NemoError):
+    """2001: not enough credits for a generation or an edit (B-CRED-05)."""
+
+    kind = "insufficient_credits"
+    default_code = 2001
+    default_message = "Not enough credits."
+    default_remedy = (
+        "Anonymous: register at nemovideo.com with the ?bind=<user id> link to keep your work; "
+        "registered: top up at nemovideo.com."
+    )
+
+
+class UnsupportedFile(NemoError):
+    """4001: the file type is not accepted (B-UPL-07)."""
+
+    kind = "unsupported_file"
+    default_code = 4001
+    default_message = "Unsupported file type."
+    default_remedy = f"Send one of the supported formats: {_formats_line()}."
+
+
+class FileTooLarge(NemoError):
+    """4002: the file is over the upload cap (B-UPL-07, B-UPL-08)."""
+
+    kind = "file_too_large"
+    default_code = 4002
+    default_message = "The file is too large."
+    default_remedy = "Compress or trim the file, then upload it again."
+
+
+class BadRequest(NemoError):
+    """HTTP 400 on an endpoint other than anonymous-token: the request was malformed."""
+
+    kind = "bad_request"
+    default_code = 400
+    default_message = "The backend rejected the request."
+    default_remedy = "Check the request; this is a client bug if it persists."
+
+
+class MissingClientId(BadRequest):
+    """HTTP 400 at anonymous-token: `X-Client-Id` was missing or refused (B-AUTH-02, U-07)."""
+
+    kind = "missing_client_id"
+    default_message = "The anonymous-token call needs an X-Client-Id header."
+    default_remedy = "Create a client id (a UUID), save it and retry."
+
+
+class ExportBlocked(NemoError):
+    """HTTP 402 on render: the plan does not allow export; not a credits issue (B-REN-16, B-ATTR-08)."""
+
+    kind = "export_blocked"
+    default_code = 402
+    default_message = "Export is not available on this plan."
+    default_remedy = DEFAULT_EXPORT_BLOCKED_REMEDY
+
+
+class RateLimited(NemoError):
+    """HTTP 429: too many calls, e.g. one anonymous token per client per 7 days (B-AUTH-08, B-ERR-05)."""
+
+    kind = "rate_limited"
+    default_code = 429
+    default_message = "Rate limited."
+    default_remedy = "Wait 30 seconds and retry once."
+
+    def __init__(
+        self, message: str | None = None, *, retry_after: float | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after
+
+
+class ServerError(NemoError):
+    """HTTP 5xx, or an answer the client cannot make sense of (HTML, empty, wrong shape)."""
+
+    kind = "server_error"
+    default_message = "The backend failed or sent an answer the client cannot read."
+    default_remedy = "Try again in a little while."
+
+
+class TransportError(NemoError):
+    """The backend could not be reached, or the connection broke."""
+
+    kind = "transport_error"
+    default_message = "Could not reach the NemoVideo API."
+    default_remedy = "Check the network connection and NEMO_API_URL."
+
+
+class StreamTimeout(NemoError):
+    """A `/run_sse` stream went silent for too long (B-SSE-16, B-CLI-07)."""
+
+    kind = "stream_timeout"
+    default_message = "The event stream timed out."
+    default_remedy = "Do not re-send the message: query the state to see whether the work went on."
+
+
+#: Business codes (B-ERR-01) and plain HTTP codes (B-ERR-02) to their exception.
+ERRORS_BY_CODE: dict[int, type[NemoError]] = {
+    1001: TokenInvalid,
+    1002: SessionNotFound,
+    2001: InsufficientCredits,
+    4001: UnsupportedFile,
+    4002: FileTooLarge,
+    402: ExportBlocked,
+    429: RateLimited,
+}
+
+#: U-01's mapped mode, and the plain statuses, when the body names no code.
+ERRORS_BY_STATUS: dict[int, type[NemoError]] = {
+    401: TokenInvalid,
+    402: ExportBlocked,
+    413: FileTooLarge,
+    415: UnsupportedFile,
+    429: RateLimited,
+}
+
+
+def _as_code(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value.strip())
+    return None
+
+
+def _message_of(body: Mapping[str, Any]) -> str | None:
+    for key in ("message", "msg", "detail", "error", "errorMessage"):
+        value = body.get(key)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+        if isinstance(value, Mapping):
+            nested = _message_of(value)
+            if nested:
+                return nested
+    return None
+
+
+def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
+    """`Retry-After` as seconds (delta-seconds or an HTTP date), or None (U-03)."""
+    raw = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
+    if raw is None:
+        return None
+    raw = raw.strip()
+    try:
+        return max(0.0, float(raw))
+    except ValueError:
+        pass
+    try:
+        from datetime import UTC, datetime
+
+        return max(0.0, (parsedate_to_datetime(raw) - datetime.now(UTC)).total_seconds())
+    except (TypeError, ValueError):
+        return None
+
+
+def decode_json(body: bytes) -> Any:
+    """The JSON value of `body`, or None when it is empty or not JSON (never raises)."""
+    if not body or not body.strip():
+        return None
+    try:
+        return json.loads(body.decode("utf-8", errors="replace"))
+    except ValueError:
+        return None
+
+
+def error_from_response(
+    status: int,
+    body: bytes,
+    headers: Mapping[str, str],
+    *,
+    operation: str | None = None,
+) -> NemoError | None:
+    """The error an answer carries, or None when it is a success.
+
+    A nonzero envelope `code` wins over the HTTP status, so `{"code":1001}` is a TokenInvalid with
+    HTTP 200 and with HTTP 401 alike (B-ERR-04, U-01); `{"success": false}` (shape B) is an error
+    too. Without a recognisable code the status decides. A 400 is MissingClientId only at
+    `operation="anonymous_token"` (or when the operation is unknown); elsewhere a BadRequest.
+    """
+    parsed = decode_json(body)
+    envelope: Mapping[str, Any] = parsed if isinstance(parsed, Mapping) else {}
+    message = _message_of(envelope)
+    code = _as_code(envelope.get("code"))
+    answer = _Answer(status, message, retry_after_seconds(headers), operation)
+
+    if code is not None and code != 0:
+        cls = _class_for_code(code)
+        if cls is not None:
+            return answer.error(cls, code)
+        if status >= 400:
+            return answer.error(_class_for_status(status, message), code)
+        return NemoError(message, code=code, http_status=status)
+    if 200 <= status < 300:
+        if envelope.get("success") is False:
+            return NemoError(message or "The backend reported a failure.", http_status=status)
+        return None
+    cls = _class_for_status(status, message)
+    return answer.error(cls, cls.default_code if cls.default_code is not None else status)
+
+
+def _class_for_code(code: int) -> type[NemoError] | None:
+    if code in ERRORS_BY_CODE:
+        return ERRORS_BY_CODE[code]
+    if code == 400:
+        return BadRequest
+    if 500 <= code < 600:
+        return ServerError
+    return None
+
+
+def _class_for_status(status: int, message: str | None) -> type[NemoError]:
+    if status in ERRORS_BY_STATUS:
+        return ERRORS_BY_STATUS[status]
+    if status == 400:
+        return BadRequest
+    if status == 404 and message and "session" in message.lower():
+        # ADK answers a missing session with 404 {"detail": "Session not found: <sid>"} (B-ADK-07).
+        return SessionNotFound
+    if status >= 500 or status < 400:
+        return ServerError
+    return NemoError
+
+
+class _Answer:
+    """What an error is built from besides its class and code."""
+
+    __slots__ = ("message", "operation", "retry_after", "status")
+
+    def __init__(self, status: int, message: str | None, retry_after: float | None, operation: str | None):
+        self.status = status
+        self.message = message
+        self.retry_after = retry_after
+        self.operation = operation
+
+    def error(self, cls: type[NemoError], code: int) -> NemoError:
+        if cls is BadRequest and self.operation in (None, "anonymous_token"):
+            cls = MissingClientId
+        if cls is RateLimited:
+            return RateLimited(self.message, code=code, http_status=self.status, retry_after=self.retry_after)
+        message = self.message
+        if cls is NemoError and message is None:
+            message = f"The backend answered HTTP {self.status}."
+        return cls(message, code=code, http_status=self.status)
