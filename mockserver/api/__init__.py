@@ -1,0 +1,1 @@
+"""Thin Starlette handlers over `mockserver.backend.Backend`, one module per API area."""

@@ -1,0 +1,90 @@
+"""Render submit / poll / cancel / download (B-REN-*), answered in shape A or B (B-REN-06/07)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import FileResponse, Response
+
+from mockserver.api.common import attribution_present, authenticate, backend_of, note_code, plain, read_json
+from mockserver.errors import conflict
+from mockserver.state.renders import RenderJob
+
+
+def render_body(request: Request, job: RenderJob) -> dict[str, Any]:
+    """One job in the server's render shape."""
+    base = str(request.base_url).rstrip("/")
+    url = f"{base}/cdn/render-result/{job.output_path.name}" if job.status == "completed" else None
+    created_ms = int(job.submitted_at * 1000)
+    completed_ms = int(job.completed_at * 1000) if job.completed_at is not None else None
+    if backend_of(request).settings.render_shape == "B":  # B-REN-07, api-ref v4.4
+        data: dict[str, Any] = {
+            "id": job.id,
+            "status": job.status,
+            "progress": job.progress,
+            "createdAt": created_ms,
+        }
+        if url:
+            data["outputUrl"] = url
+        if completed_ms is not None:
+            data["completedAt"] = completed_ms
+        if job.reason:
+            data["reason"] = job.reason
+        return {"success": True, "data": data}
+    body: dict[str, Any] = {  # B-REN-06, v1.9: status at top level, URL at output.url
+        "id": job.id,
+        "taskId": job.id,
+        "status": job.status,
+        "progress": job.progress,
+        "createdAt": created_ms,
+        "completedAt": completed_ms,
+        "output": {"url": url, "duration": round(job.output_duration_s, 3), "size": job.output_bytes}
+        if url
+        else None,
+    }
+    if job.reason:
+        body["reason"] = job.reason
+    return body
+
+
+async def submit(request: Request) -> Response:
+    """POST /api/render/proxy/lambda (B-REN-01/02/03/04, B-ATTR-08, B-REN-15: free of credits)."""
+    backend = backend_of(request)
+    account = authenticate(request)
+    body = await read_json(request)
+    rule = backend.faults.take("POST", request.url.path, ("render",)) if backend.faults else None
+    job = backend.submit_render(account, body, attribution_present(request), rule.value if rule else None)
+    return plain(request, render_body(request, job))
+
+
+async def poll(request: Request) -> Response:
+    """GET /api/render/proxy/lambda/{render_id} (B-REN-05/09)."""
+    backend = backend_of(request)
+    account = authenticate(request)
+    job = await backend.observe_render(backend.render_job(account, request.path_params["render_id"]))
+    return plain(request, render_body(request, job))
+
+
+async def cancel(request: Request) -> Response:
+    """POST /api/render/proxy/lambda/{render_id}/cancel (B-REN-12, U-14)."""
+    backend = backend_of(request)
+    account = authenticate(request)
+    job = backend.cancel_render(backend.render_job(account, request.path_params["render_id"]))
+    return plain(request, render_body(request, job))
+
+
+async def download(request: Request) -> Response:
+    """GET /api/render/proxy/{render_id}/download: the file itself (B-REN-13); 409 before completion."""
+    backend = backend_of(request)
+    account = authenticate(request)
+    job = await backend.observe_render(backend.render_job(account, request.path_params["render_id"]))
+    if job.status != "completed" or not job.output_path.exists():
+        raise conflict(f"Render {job.id} is {job.status}: download once it is completed")
+    note_code(request, 0)
+    return FileResponse(job.output_path, media_type="video/mp4", filename=f"{job.output_path.stem}.mp4")
+
+
+async def legacy_submit(request: Request) -> Response:
+    """POST /api/render/proxy/draft, the pre-762a39f path (B-REN-17), behind an option."""
+    return await submit(request)

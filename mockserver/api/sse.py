@@ -1,0 +1,66 @@
+"""POST /run_sse: one turn of the backend agent as a Server-Sent-Events stream (B-SSE-*, B-ADK-*)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sse_starlette import EventSourceResponse
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from mockserver.api.common import authenticate, backend_of, note_code, read_json
+from mockserver.errors import ApiError, bad_request
+
+MAX_MESSAGE_CHARS = 20000
+#: U-05: no event:/id:/retry: fields; headers that keep proxies from buffering.
+STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+
+
+def message_text(body: dict[str, Any]) -> str:
+    """The user's text from `new_message.parts[].text` (B-SSE-02, B-ADK-01)."""
+    message = body.get("new_message", body.get("newMessage"))
+    if not isinstance(message, dict):
+        raise bad_request('`new_message` is required: {"parts": [{"text": "..."}]}')
+    parts = message.get("parts")
+    if not isinstance(parts, list) or not parts:
+        raise bad_request("`new_message.parts` must be a non-empty list")
+    texts = []
+    for part in parts:
+        if not isinstance(part, dict):
+            raise bad_request("each part of `new_message.parts` is an object")
+        text = part.get("text")
+        if text is not None and not isinstance(text, str):
+            raise bad_request("`new_message.parts[].text` must be a string")
+        if text:
+            texts.append(text)
+    if not texts:
+        raise bad_request("`new_message.parts` holds no text")
+    joined = "\n".join(texts)
+    if len(joined) > MAX_MESSAGE_CHARS:
+        raise bad_request(f"the message is longer than {MAX_MESSAGE_CHARS} characters")
+    return joined
+
+
+async def run_sse(request: Request) -> Response:
+    backend = backend_of(request)
+    account = authenticate(request)  # U-09: 1001 as JSON before any stream
+    body = await read_json(request)
+    app_name = body.get("app_name", body.get("appName", "nemo_agent"))
+    if app_name != "nemo_agent":
+        raise bad_request("`app_name` must be nemo_agent (B-ENV-08)")
+    session_id = body.get("session_id", body.get("sessionId"))
+    if not isinstance(session_id, str) or not session_id:
+        raise bad_request("`session_id` is required (a string)")
+    backend.resolve_user(account, body.get("user_id", body.get("userId")))  # B-SSE-03
+    text = message_text(body)
+    try:
+        session = backend.sessions.owned(account, session_id)
+    except ApiError:
+        if backend.settings.dialect == "adk":  # B-ADK-07
+            note_code(request, 404)
+            return JSONResponse({"detail": f"Session not found: {session_id:.64}"}, status_code=404)
+        raise
+    rule = backend.faults.take("POST", request.url.path, ("sse",)) if backend.faults else None
+    op = backend.start_turn(account, session, text, rule.value if rule else None)
+    note_code(request, 0)
+    return EventSourceResponse(op.stream(), ping=0, headers=STREAM_HEADERS)

@@ -1,0 +1,291 @@
+"""The emulated NemoVideo backend: every operation of the API over plain state, no HTTP.
+
+Handlers in `mockserver.api` translate requests into calls on `Backend` and its answers (or
+`ApiError`s) into responses. `reset()` returns everything to the start, as `POST /_mock/reset` does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from mockserver import agent, media, wire
+from mockserver.clock import VirtualClock
+from mockserver.errors import ApiError, bad_request, conflict, not_found
+from mockserver.events import StreamEvent
+from mockserver.faults import Faults
+from mockserver.journal import Journal
+from mockserver.operations import Operation
+from mockserver.settings import Settings
+from mockserver.state.accounts import Account, Accounts, RateLimits
+from mockserver.state.renders import RenderJob
+from mockserver.state.sessions import Session, Sessions
+
+log = logging.getLogger("nemo-mock")
+
+
+class Backend:
+    """State, clock, faults and journal of one mock server."""
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings or Settings()
+        self.profile = self.settings.profile
+        self.clock = VirtualClock(self.settings.time_scale)
+        self.faults = Faults()
+        self.journal = Journal(self.settings.journal_limit)
+        self._owns_data_dir = self.settings.data_dir is None
+        self.data_dir = Path(self.settings.data_dir or tempfile.mkdtemp(prefix="nemo-mock-"))
+        self.operations: set[Operation] = set()
+        self.finished_operations = 0
+        self.render_tasks: dict[str, asyncio.Future[Any]] = {}
+        self._init_state()
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def _init_state(self) -> None:
+        seed = self.settings.seed
+        self.rng = random.Random(f"{seed}:ids")
+        limits = RateLimits.named(self.settings.rate_limits, self.settings.ip_cap)
+        self.accounts = Accounts(random.Random(f"{seed}:accounts"), limits, self.settings.token_ttl_s)
+        self.sessions = Sessions(random.Random(f"{seed}:sessions"))
+        self.renders: dict[str, RenderJob] = {}
+        self.assets: dict[str, Path] = {}  # cdn path -> file
+        for sub in ("uploads", "renders", "incoming"):
+            (self.data_dir / sub).mkdir(parents=True, exist_ok=True)
+
+    def reset(self) -> None:
+        """`POST /_mock/reset`: no tokens, sessions, renders, journal or faults; clock at start."""
+        for op in list(self.operations):
+            if op.task is not None:
+                op.task.cancel()
+        self.operations.clear()
+        for fut in self.render_tasks.values():
+            fut.cancel()
+        self.render_tasks.clear()
+        self.faults.clear()
+        self.journal.clear()
+        self.clock.reset()
+        for sub in ("uploads", "renders", "incoming"):
+            shutil.rmtree(self.data_dir / sub, ignore_errors=True)
+        self._init_state()
+
+    async def aclose(self) -> None:
+        tasks = [op.task for op in self.operations if op.task is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if self._owns_data_dir:
+            shutil.rmtree(self.data_dir, ignore_errors=True)
+
+    def new_id(self, prefix: str) -> str:
+        return f"{prefix}_{self.rng.getrandbits(64):016x}"
+
+    # ------------------------------------------------------------------ auth and sessions
+
+    def authenticate(self, authorization: str | None) -> Account:
+        return self.accounts.authenticate(authorization, self.clock.now())
+
+    def resolve_user(self, account: Account, user_id: object) -> None:
+        """B-ENV-07, B-SSE-03: `me`, the caller's own id, or (bodies only) absent; else 1002 (U-16)."""
+        if user_id is None or user_id == "me" or user_id == account.user_id:
+            return
+        raise ApiError(1002, f"Session not found for user {user_id!s:.64}")
+
+    def create_session(self, account: Account, task_name: str, language: str | None) -> Session:
+        return self.sessions.create(account, task_name, language, self.clock.now())
+
+    def claim_token(self, account: Account, task_id: str, session_id: str) -> str:
+        session = self.sessions.owned(account, session_id)
+        if session.task_id != task_id:
+            raise ApiError(1002, f"Task {task_id!s:.64} does not belong to session {session_id}")
+        return self.accounts.issue_claim(account, task_id, session_id, self.clock.now()).value
+
+    # ------------------------------------------------------------------ run_sse
+
+    def start_turn(self, account: Account, session: Session, text: str, sse_fault: str | None) -> Operation:
+        """Plan a turn, freeze its cost (2001 if short, before any stream: U-09) and start it."""
+        turn = session.turns
+        rng = random.Random(f"{self.settings.seed}:{session.session_id}:{turn}")
+        ids = random.Random(f"{self.settings.seed}:{session.session_id}:{turn}:ids")
+
+        def new_id(prefix: str) -> str:
+            return f"{prefix}_{ids.getrandbits(48):012x}"
+
+        intent = agent.classify(text)
+        plan = agent.plan_turn(intent, session.draft, rng, self.profile, new_id=new_id)
+        cost = 0
+        if plan.chargeable:
+            cost = self.profile.generation_cost if plan.kind == "generate" else self.profile.edit_cost
+        op_id = f"op_{session.session_id}_{turn}"
+        if cost:
+            # B-SSE-13: every accepted turn is billed on its own, re-sent messages included.
+            account.ledger.freeze(op_id, cost, self.clock.now())
+        session.turns += 1
+        session.running += 1
+        op = Operation(
+            op_id=op_id,
+            plan=plan,
+            session=session,
+            account=account,
+            cost=cost,
+            clock=self.clock,
+            heartbeat_interval_s=self.profile.heartbeat_interval_s,
+            encode=self._encoder(ids),
+            sse_fault=sse_fault,
+            on_done=self._operation_done,
+        )
+        self.operations.add(op)
+        op.start()
+        return op
+
+    def _encoder(self, ids: random.Random) -> Any:
+        line_ending = self.settings.sse_line_ending
+        if self.settings.dialect == "adk":
+            encoder = wire.AdkEncoder(
+                author="nemo_agent",
+                invocation_id=f"e-{ids.getrandbits(128):032x}",
+                id_source=lambda: f"{ids.getrandbits(64):016x}",
+                clock=self.clock.now,
+            )
+            return encoder.encode
+
+        def encode(event: StreamEvent) -> bytes:
+            return wire.encode_documented(event, line_ending=line_ending)
+
+        return encode
+
+    def _operation_done(self, op: Operation) -> None:
+        self.operations.discard(op)
+        self.finished_operations += 1
+
+    # ------------------------------------------------------------------ uploads
+
+    def register_asset(
+        self,
+        session: Session,
+        filename: str,
+        path: Path | None,
+        info: media.MediaInfo,
+        digest: str,
+        cdn_url: str,
+    ) -> dict[str, Any]:
+        """List a kept file (or, for a remote URL, `path` None) in the session's `video_infos` (B-UPL-11)."""
+        asset_id = self.new_id("asset")
+        if path is not None:
+            cdn_path = f"uploads/{asset_id}/{filename}"
+            self.assets[cdn_path] = path
+            cdn_url = f"{cdn_url}/cdn/{cdn_path}"
+        entry = {
+            "filename": filename,
+            "file_type": info.file_type,
+            "cdn_url": cdn_url,
+            "duration": info.duration,
+            "width": info.width,
+            "height": info.height,
+            "fps": info.fps,
+            "hash": digest,
+        }
+        session.video_infos.append({**entry, "id": asset_id, "source": "upload"})
+        return entry
+
+    # ------------------------------------------------------------------ renders
+
+    def submit_render(
+        self, account: Account, body: dict[str, Any], headers_present: bool, render_fault: str | None
+    ) -> RenderJob:
+        """B-REN-01..04, B-ATTR-08, U-14, U-15."""
+        render_id = body.get("id")
+        if not isinstance(render_id, str) or not render_id.strip() or len(render_id) > 128:
+            raise bad_request("`id` is required: a unique string such as render_<timestamp>")
+        session_id = body.get("sessionId")
+        if session_id is None and "session_id" in body:
+            raise bad_request("render submit takes camelCase `sessionId` (the one camelCase field)")
+        if not isinstance(session_id, str):
+            raise bad_request("`sessionId` is required (camelCase)")
+        draft = body.get("draft")
+        if not isinstance(draft, dict):
+            raise bad_request("`draft` must be the draft object from the state endpoint")
+        output = body.get("output", {"format": "mp4", "quality": "high"})
+        if not isinstance(output, dict) or output.get("format", "mp4") != "mp4":
+            raise bad_request("`output.format` must be mp4")
+        session = self.sessions.owned(account, session_id)
+        blocked = account.tier == "free" and self.settings.free_tier_export_blocked
+        if account.tier in ("anonymous", "free") and not headers_present:
+            blocked = True
+        if blocked:
+            raise ApiError(
+                402, "Export not available on the free plan: register or upgrade to unlock export", status=402
+            )
+        if not _export_ready(draft):
+            raise bad_request("The draft has no tracks with segments: generate a video first")
+        if render_id in self.renders:
+            raise conflict(f"Render id already used: {render_id}; retry with a new id")
+        low, high = self.profile.render_s
+        job = RenderJob(
+            id=render_id,
+            owner=account.user_id,
+            session_id=session.session_id,
+            draft=draft,
+            submitted_at=self.clock.now(),
+            duration_s=self.rng.uniform(low, high),
+            output_path=self.data_dir / "renders" / f"{_safe_name(render_id)}.mp4",
+            fault=render_fault,
+        )
+        self.renders[render_id] = job
+        if render_fault is None:
+            self.render_tasks[render_id] = asyncio.ensure_future(
+                asyncio.to_thread(media.render_draft, draft, job.output_path)
+            )
+        return job
+
+    def render_job(self, account: Account, render_id: str) -> RenderJob:
+        job = self.renders.get(render_id)
+        if job is None or job.owner != account.user_id:
+            raise not_found(f"Render not found: {render_id:.128}")
+        return job
+
+    async def observe_render(self, job: RenderJob) -> RenderJob:
+        """Advance a job to where virtual time (or, at scale 0, the reads) say it is."""
+        job.reads += 1
+        status, progress = job.target(self.clock.now(), self.clock.time_scale)
+        if status == "completed":
+            fut = self.render_tasks.get(job.id)
+            try:
+                if fut is None:
+                    raise RuntimeError("no render output")
+                result = await asyncio.shield(fut)
+            except Exception as exc:  # an encoder failure is a failed render, not a 500
+                log.warning("render %s failed: %s", job.id, exc)
+                job.move("failed", job.progress, self.clock.now(), reason="render failed")
+                return job
+            job.output_bytes = result.size_bytes
+            job.output_duration_s = result.duration_s
+            self.assets[f"render-result/{job.output_path.name}"] = job.output_path
+        reason = "render failed" if status == "failed" else None
+        job.move(status, progress, self.clock.now(), reason=reason)
+        return job
+
+    def cancel_render(self, job: RenderJob) -> RenderJob:
+        """U-14: cancelling ends the job as `failed` with reason `cancelled`; a finished job stays."""
+        if not job.finished:
+            job.move("failed", job.progress, self.clock.now(), reason="cancelled")
+            fut = self.render_tasks.pop(job.id, None)
+            if fut is not None:
+                fut.cancel()
+        return job
+
+
+def _export_ready(draft: dict[str, Any]) -> bool:
+    tracks = draft.get("t")
+    return isinstance(tracks, list) and any(
+        isinstance(track, dict) and isinstance(track.get("sg"), list) and track["sg"] for track in tracks
+    )
+
+
+def _safe_name(value: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in value)[:128] or "render"

@@ -1,0 +1,75 @@
+"""The requests the mock has seen, oldest first, with secrets masked (INTERFACE.md `GET /_mock/journal`)."""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+SECRET_HEADERS = frozenset({"authorization", "cookie", "x-api-key", "proxy-authorization"})
+
+
+def mask_secret(value: str) -> str:
+    """Keep the scheme and the token's kind (`nmv_usr_`, `clm_`), never the secret part."""
+    scheme, sep, token = value.partition(" ")
+    if not sep:
+        token, scheme = value, ""
+    for prefix in ("nmv_usr_", "clm_"):
+        if token.startswith(prefix):
+            token = prefix + "***"
+            break
+    else:
+        token = "***" if token else ""
+    return f"{scheme} {token}".strip()
+
+
+def mask_headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for key_b, value_b in raw:
+        key = key_b.decode("latin-1").lower()
+        value = value_b.decode("latin-1")
+        out[key] = mask_secret(value) if key in SECRET_HEADERS else value
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class JournalEntry:
+    method: str
+    path: str
+    query: str
+    status: int
+    code: int | None
+    headers: dict[str, str]
+    at: float
+    client: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "method": self.method,
+            "path": self.path,
+            "query": self.query,
+            "status": self.status,
+            "code": self.code,
+            "headers": self.headers,
+            "time": self.at,
+            "client": self.client,
+        }
+
+
+class Journal:
+    __slots__ = ("_entries",)
+
+    def __init__(self, limit: int = 10000) -> None:
+        self._entries: deque[JournalEntry] = deque(maxlen=limit)
+
+    def record(self, entry: JournalEntry) -> None:
+        self._entries.append(entry)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+    def entries(self) -> list[dict[str, Any]]:
+        return [entry.as_dict() for entry in self._entries]
+
+    def __len__(self) -> int:
+        return len(self._entries)

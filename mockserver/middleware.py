@@ -1,0 +1,82 @@
+"""One pure-ASGI middleware for the per-request chores: fault rules, the journal, the request log.
+
+Kept in one pass and cheap on purpose: per-request work here shows directly in throughput.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from mockserver.backend import Backend
+from mockserver.journal import JournalEntry, mask_headers
+
+access_log = logging.getLogger("nemo-mock.access")
+CONTROL_PREFIX = "/_mock"
+
+
+class RequestChores:
+    def __init__(self, app: ASGIApp, backend: Backend) -> None:
+        self.app = app
+        self.backend = backend
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        backend = self.backend
+        method: str = scope["method"]
+        path: str = scope["path"]
+        at = backend.clock.now()
+        status = 500
+
+        async def send_and_note(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            rule = None
+            if backend.faults and not path.startswith(CONTROL_PREFIX):
+                rule = backend.faults.take(method, path, ("respond", "delay_ms"))
+            if rule is not None and rule.effect == "delay_ms":
+                await backend.clock.sleep(rule.value / 1000.0)
+                rule = None
+            if rule is not None:
+                await self._respond(scope, rule.value, send_and_note)
+            else:
+                await self.app(scope, receive, send_and_note)
+        finally:
+            state = scope.get("state") or {}
+            code = state.get("nemo_code")
+            backend.journal.record(
+                JournalEntry(
+                    method,
+                    path,
+                    scope.get("query_string", b"").decode("latin-1"),
+                    status,
+                    code,
+                    mask_headers(scope["headers"]),
+                    at,
+                    (scope.get("client") or (None,))[0],
+                )
+            )
+            if backend.settings.access_log:
+                access_log.info(
+                    "%s %s %s code=%s t=%.3f", method, path, status, "-" if code is None else code, at
+                )
+
+    async def _respond(self, scope: Scope, effect: dict[str, Any], send: Send) -> None:
+        """A `respond` fault: the given status and JSON instead of the handler; no state changes."""
+        body = json.dumps(effect.get("json")).encode()
+        payload = effect.get("json")
+        code = payload.get("code") if isinstance(payload, dict) else None
+        scope.setdefault("state", {})["nemo_code"] = code if isinstance(code, int) else None
+        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+        headers += [(str(k).lower().encode(), str(v).encode()) for k, v in effect.get("headers", {}).items()]
+        await send({"type": "http.response.start", "status": effect["status"], "headers": headers})
+        await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,200 @@
+"""Runs one accepted `/run_sse` turn against a session, whether or not anyone is listening.
+
+The operation is its own task: the HTTP stream only reads what it emits. A client that
+disconnects detaches the stream; the draft and the ledger then change exactly as if it had stayed
+(B-SSE-14), and the credits frozen at the start are spent at the end or returned on failure
+(B-SSE-15, U-10).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from mockserver.events import (
+    Apply,
+    Call,
+    Heartbeat,
+    Result,
+    RunError,
+    Say,
+    StreamEvent,
+    Text,
+    ToolCall,
+    ToolResult,
+    Work,
+)
+from mockserver.faults import drop_after
+
+if TYPE_CHECKING:
+    from mockserver.agent import Plan
+    from mockserver.clock import VirtualClock
+    from mockserver.state.accounts import Account
+    from mockserver.state.sessions import Session
+
+log = logging.getLogger("nemo-mock")
+
+#: B-CLI-07: a client gives up after 10 minutes of heartbeats only; the fault runs past that.
+HEARTBEATS_ONLY_S = 660.0
+#: U-04: every 4th heartbeat is the empty `data:` form.
+EMPTY_HEARTBEAT_EVERY = 4
+#: U-18: the wording of the trailing noise text.
+TEMPORARY_ISSUE = "I encountered a temporary issue while processing your request. Please try again."
+
+_CLOSE = None
+
+
+class Operation:
+    """One turn: a plan, the hold on the ledger, and the stream listening to it (if any)."""
+
+    def __init__(
+        self,
+        *,
+        op_id: str,
+        plan: Plan,
+        session: Session,
+        account: Account,
+        cost: int,
+        clock: VirtualClock,
+        heartbeat_interval_s: float,
+        encode: Callable[[StreamEvent], bytes],
+        sse_fault: str | None = None,
+        on_done: Callable[[Operation], None] | None = None,
+    ) -> None:
+        self.op_id = op_id
+        self.plan = plan
+        self.session = session
+        self.account = account
+        self.cost = cost
+        self.clock = clock
+        self.interval = heartbeat_interval_s
+        self.encode = encode
+        self.fault = sse_fault
+        self.on_done = on_done
+        self.queue: asyncio.Queue[bytes | None] = asyncio.Queue()
+        self.listening = True
+        self.emitted = 0
+        self.heartbeats = 0
+        self.texts = 0
+        self.started_at = clock.now()
+        self._cursor = self.started_at  # where the turn's virtual schedule has got to
+        self.finished_at: float | None = None
+        self.failed: str | None = None
+        self._drop_after = drop_after(sse_fault) if sse_fault else None
+        self.task: asyncio.Task[None] | None = None
+
+    # ------------------------------------------------------------------ the stream side
+
+    def start(self) -> asyncio.Task[None]:
+        self.task = asyncio.get_running_loop().create_task(self._run(), name=f"operation {self.op_id}")
+        return self.task
+
+    def detach(self) -> None:
+        """The listener left (client disconnect or a drop fault): keep working, stop queueing."""
+        if self.listening:
+            self.listening = False
+            while not self.queue.empty():
+                self.queue.get_nowait()
+
+    async def stream(self) -> Any:
+        """The bytes for the HTTP response, until the operation closes the stream."""
+        try:
+            while True:
+                chunk = await self.queue.get()
+                if chunk is _CLOSE:
+                    return
+                yield chunk
+        finally:
+            self.detach()
+
+    def _emit(self, event: StreamEvent) -> None:
+        if not self.listening:
+            return
+        if self.fault == "heartbeats_only" and not isinstance(event, Heartbeat):
+            return
+        self.queue.put_nowait(self.encode(event))
+        self.emitted += 1
+        if self._drop_after is not None and self.emitted >= self._drop_after:
+            self._close_stream()
+
+    def _close_stream(self) -> None:
+        if self.listening:
+            self.queue.put_nowait(_CLOSE)
+            self.listening = False
+
+    # ------------------------------------------------------------------ the work side
+
+    async def _work(self, seconds: float) -> None:
+        """Spend virtual time, with a heartbeat every interval (B-SSE-06, U-04).
+
+        The turn follows a fixed virtual schedule from its start: each step begins where the
+        last one ended, so a clock advance past the schedule releases every remaining step and
+        beat at once: the same events, just sooner.
+        """
+        start = self._cursor
+        end = start + seconds
+        self._cursor = end
+        beat = 1
+        while self.interval > 0 and start + beat * self.interval <= end:
+            await self.clock.sleep_until(start + beat * self.interval)
+            beat += 1
+            self.heartbeats += 1
+            form = "empty" if self.heartbeats % EMPTY_HEARTBEAT_EVERY == 0 else "json"
+            self._emit(Heartbeat(form))
+        await self.clock.sleep_until(end)
+
+    async def _run(self) -> None:
+        ledger = self.account.ledger
+        try:
+            for step in self.plan.steps:
+                if isinstance(step, Say):
+                    if self.fault == "silent":
+                        continue  # B-SSE-09 forced: no text at all, the draft still changes
+                    self.texts += 1
+                    self._emit(Text(step.text))
+                elif isinstance(step, Call):
+                    self._emit(ToolCall(step.name, step.args, step.call_id))
+                elif isinstance(step, Result):
+                    self._emit(ToolResult(step.name, step.result, step.call_id))
+                elif isinstance(step, Work):
+                    await self._work(step.seconds)
+                elif isinstance(step, Apply):
+                    self._apply(step)
+            if self.fault == "temporary_issue":
+                self._emit(Text(TEMPORARY_ISSUE))  # B-SSE-12
+            if self.cost:
+                ledger.spend(self.op_id, self.clock.now())
+        except asyncio.CancelledError:
+            # A reset or shutdown throws the work away: give the credits back.
+            self.failed = "cancelled"
+            if self.op_id in ledger.holds:
+                ledger.release(self.op_id, self.clock.now())
+            raise
+        except Exception as exc:  # the turn failed: refund and say so in the stream
+            log.exception("operation %s failed", self.op_id)
+            self.failed = str(exc) or type(exc).__name__
+            if self.op_id in ledger.holds:
+                ledger.release(self.op_id, self.clock.now())
+            self._emit(RunError("The operation failed; no credits were charged."))
+        finally:
+            if self.fault == "heartbeats_only" and self.failed is None:
+                await self._heartbeats_until(self.started_at + HEARTBEATS_ONLY_S)
+            self.finished_at = self.clock.now()
+            self.session.running -= 1
+            self._close_stream()
+            if self.on_done is not None:
+                self.on_done(self)
+
+    async def _heartbeats_until(self, deadline: float) -> None:
+        if self.listening and self._cursor < deadline:
+            await self._work(deadline - self._cursor)
+
+    def _apply(self, step: Apply) -> None:
+        session = self.session
+        session.draft = step.change(session.draft)
+        for media in step.generated_media:
+            session.generated_media.append(dict(media))
+            if media.get("type") == "video":
+                session.video_infos.append({**media, "source": "generated"})
