@@ -29,7 +29,7 @@ TESTS_DIR = PROJECT_DIR / "tests"
 BINDS = ("server", "client", "both", "none")
 
 #: A rule id as written anywhere: B-<AREA>-<NN> or U-<NN>.
-RULE_ID = re.compile(r"(?<![\w-])(B-[A-Z]+-\d+|U-\d+)(?!\w)")
+RULE_ID = re.compile(r"(?<![\w-])(B-[A-Z]+-\d+|U-\d+)((?:/\d+)*)(?![\w/])")
 #: The well-formed ids of the catalogue: two-digit numbers.
 WELL_FORMED_ID = re.compile(r"B-[A-Z]+-\d{2}|U-\d{2}")
 
@@ -129,6 +129,14 @@ def python_files(root: Path) -> list[Path]:
     return sorted(p for p in root.rglob("*.py") if p.is_file())
 
 
+def expand(first: str, more: str) -> list[str]:
+    """`B-REN-01/05/13` names B-REN-01, B-REN-05 and B-REN-13; `U-01/03` names U-01 and U-03."""
+    ids = [first]
+    prefix = first.rsplit("-", 1)[0]
+    ids += [f"{prefix}-{number}" for number in more.split("/") if number]
+    return ids
+
+
 def scan_mentions(root: Path | None = None) -> list[Mention]:
     """Every rule id named in the Python files under root (default: tests/)."""
     root = TESTS_DIR if root is None else Path(root)
@@ -142,7 +150,8 @@ def scan_mentions(root: Path | None = None) -> list[Mention]:
         for number, line in enumerate(lines, start=1):
             for match in RULE_ID.finditer(line):
                 test = _enclosing(spans, number)
-                mentions.append(Mention(relative, number, match.group(1), test, counts))
+                for rule_id in expand(match.group(1), match.group(2)):
+                    mentions.append(Mention(relative, number, rule_id, test, counts))
     return mentions
 
 

@@ -21,6 +21,7 @@ from contracts.coverage import (
     MODULE_LEVEL,
     WELL_FORMED_ID,
     CatalogueError,
+    expand,
     load_behaviours,
     load_catalogue,
     report,
@@ -224,3 +225,16 @@ def test_mentions_are_attributed_to_the_enclosing_test(tmp_path: Path) -> None:
         ("B-SSE-06", "TestStream.test_heartbeats", 6),
         ("B-SSE-09", "TestStream.test_heartbeats", 8),
     }
+
+
+def test_slash_lists_name_every_id(tmp_path: Path) -> None:
+    """Coverage: `B-REN-01/05/13` names three rules, and each of them is checked against the catalogue."""
+    assert expand("B-REN-01", "/05/13") == ["B-REN-01", "B-REN-05", "B-REN-13"]
+    assert expand("U-01", "/03") == ["U-01", "U-03"]
+    (tmp_path / "test_slash.py").write_text(
+        'def test_x() -> None:\n    """Guards B-SSE-09/10 and B-REN-01/' + "99" + '."""\n', encoding="utf-8"
+    )
+    planted = "B-REN-" + "99"  # spelled in two parts so this file itself stays clean
+    ids = {m.rule_id for m in scan_mentions(tmp_path)}
+    assert ids == {"B-SSE-09", "B-SSE-10", "B-REN-01", planted}
+    assert unknown_ids_in_tests(root=tmp_path) == [("test_slash.py", 2, planted)]

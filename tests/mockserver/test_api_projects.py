@@ -148,3 +148,9 @@ def test_strict_attribution_option() -> None:
             },
         )
         assert full.json()["code"] == 0
+
+
+def test_no_rate_limit_on_other_endpoints(user) -> None:
+    """U-20: only the anonymous-token call is rate limited."""
+    codes = {user.get("/api/credits/balance/simple").status_code for _ in range(60)}
+    assert codes == {200}

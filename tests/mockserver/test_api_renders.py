@@ -261,3 +261,29 @@ def test_legacy_paths_option() -> None:
         )
         assert r.json()["status"] == "pending"
         assert http.get("/api/render/proxy/old", headers=headers).json()["id"] == "old"
+
+
+def test_output_optional_and_free_form_ids(user) -> None:
+    """B-REN-02: `output` may be left out or carry resolution; U-19: render ids need no render_ prefix."""
+    session_id, draft = generated(user)
+    bare = user.post(
+        "/api/render/proxy/lambda", json={"id": "my-export-1", "sessionId": session_id, "draft": draft}
+    )
+    assert bare.status_code == 200 and bare.json()["id"] == "my-export-1"
+    rich = submit(
+        user,
+        session_id,
+        draft,
+        "render_hd",
+        output={"format": "mp4", "quality": "high", "resolution": "1080p"},
+    )
+    assert rich.status_code == 200
+
+
+def test_output_url_names_the_render(user) -> None:
+    """B-REN-14: the output URL is a static .mp4 under render-result/, named after the render."""
+    session_id, draft = generated(user)
+    submit(user, session_id, draft, "render_url")
+    for _ in range(2):
+        poll = user.get("/api/render/proxy/lambda/render_url").json()
+    assert "/render-result/render_url.mp4" in poll["output"]["url"]

@@ -293,5 +293,21 @@ def test_adk_dialect() -> None:
         assert any("functionCall" in p for p in parts) and any("functionResponse" in p for p in parts)
         assert any(e["type"] == "heartbeat" for e in evs if "type" in e)
         assert not any(v is None for e in adk for v in e.values())
+        texts = [e for e in adk if any("text" in p for p in e["content"]["parts"])]
+        assert texts and not any(e.get("partial") for e in texts)  # B-ADK-05: whole texts only
         r = http.post("/run_sse", json=body("404404", "hi"), headers=headers)
         assert r.status_code == 404 and r.json() == {"detail": "Session not found: 404404"}
+
+
+def test_camel_case_request_keys_accepted(paid) -> None:
+    """B-ADK-09, B-ENV-08: ADK's guide spells the body in camelCase; the app name is nemo_agent."""
+    session_id, _ = paid.session()
+    camel = {
+        "appName": "nemo_agent",
+        "userId": "me",
+        "sessionId": session_id,
+        "newMessage": {"role": "user", "parts": [{"text": "what can you do?"}]},
+    }
+    with paid.http.stream("POST", "/run_sse", json=camel, headers=paid.headers) as r:
+        assert r.headers["content-type"].startswith("text/event-stream")
+        assert "text" in kinds(events([b for b in r.read().split(b"\n\n") if b]))
