@@ -141,8 +141,7 @@ class Operation:
             await self.clock.sleep_until(start + beat * self.interval)
             beat += 1
             self.heartbeats += 1
-            form = "empty" if self.heartbeats % EMPTY_HEARTBEAT_EVERY == 0 else "json"
-            self._emit(Heartbeat(form))
+            self._emit(Heartbeat("empty" if self.heartbeats % EMPTY_HEARTBEAT_EVERY == 0 else "json"))
         await self.clock.sleep_until(end)
 
     async def _run(self) -> None:
