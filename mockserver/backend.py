@@ -221,8 +221,10 @@ class Backend:
             raise ApiError(
                 402, "Export not available on the free plan: register or upgrade to unlock export", status=402
             )
-        if not _export_ready(draft):
-            raise bad_request("The draft has no tracks with segments: generate a video first")
+        try:
+            media.check_draft(draft)  # B-STATE-05 and a renderable shape; refused before any job exists
+        except ValueError as exc:
+            raise bad_request(f"The draft cannot be rendered: {exc}") from None
         if render_id in self.renders:
             raise conflict(f"Render id already used: {render_id}; retry with a new id")
         low, high = self.profile.render_s
@@ -278,13 +280,6 @@ class Backend:
             if fut is not None:
                 fut.cancel()
         return job
-
-
-def _export_ready(draft: dict[str, Any]) -> bool:
-    tracks = draft.get("t")
-    return isinstance(tracks, list) and any(
-        isinstance(track, dict) and isinstance(track.get("sg"), list) and track["sg"] for track in tracks
-    )
 
 
 def _safe_name(value: str) -> str:

@@ -258,7 +258,9 @@ async def upload_urls(request: Request, backend: Backend, session: Session) -> R
     files = []
     base_url = str(request.base_url).rstrip("/")
     for url, filename, kind in planned:
-        local = backend.assets.get(urlsplit(url).path.removeprefix("/cdn/"))
+        parts = urlsplit(url)
+        own = parts.netloc == request.url.netloc and parts.path.startswith("/cdn/")
+        local = backend.assets.get(parts.path.removeprefix("/cdn/")) if own else None
         if local is not None and local.exists():
             info = await asyncio.to_thread(media.probe, local)
         else:

@@ -7,6 +7,14 @@
 from __future__ import annotations
 
 from mockserver.media.probe import MediaInfo, content_matches_extension, probe, sniff
-from mockserver.media.render import RenderResult, render_draft
+from mockserver.media.render import RenderResult, check_draft, render_draft
 
-__all__ = ["MediaInfo", "RenderResult", "content_matches_extension", "probe", "render_draft", "sniff"]
+__all__ = [
+    "MediaInfo",
+    "RenderResult",
+    "check_draft",
+    "content_matches_extension",
+    "probe",
+    "render_draft",
+    "sniff",
+]

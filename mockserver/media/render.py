@@ -127,6 +127,11 @@ def render_draft(
 # ---------------------------------------------------------------------------- draft -> plan
 
 
+def check_draft(draft: Any, *, max_duration_s: float = 3600.0) -> None:
+    """Raise ValueError, saying why, for a draft `render_draft` would refuse (cheap: no encoding)."""
+    _plan(draft, max_duration_s)
+
+
 def _plan(draft: dict[str, Any], max_duration_s: float) -> _Plan:
     if not isinstance(draft, dict):
         raise ValueError("draft must be a JSON object")
