@@ -499,15 +499,19 @@ def diff_states(before_state: object, after_state: object) -> list[Change]:
     """Changes between two session states: the draft plus new uploads and generated media.
 
     Accepts `data.state` objects (or whole state responses). Uploads come from `video_infos`
-    (B-UPL-11); generated media (B-STATE-03) is reported only when the draft shows no new video.
+    (B-UPL-11) less the clips `generated_media` names; generated media (B-STATE-03) is reported
+    only when the draft shows no new video.
     """
     old, new = _state(before_state), _state(after_state)
     changes = diff(old.get("draft"), new.get("draft"))
+    # `video_infos` lists generated clips too (B-STATE-03): those are not uploads.
+    generated = _assets(new.get("generated_media"))
     uploads = _assets(new.get("video_infos")) - _assets(old.get("video_infos"))
+    uploads = Counter({name: n for name, n in uploads.items() if name not in generated})
     changes += [Change(ChangeKind.UPLOAD_ADDED, name) for name in uploads]
     video_kinds = {ChangeKind.VIDEO_GENERATED, ChangeKind.VIDEO_REGENERATED, ChangeKind.CLIP_ADDED}
     if not any(c.kind in video_kinds for c in changes):
-        media = _assets(new.get("generated_media")) - _assets(old.get("generated_media"))
+        media = generated - _assets(old.get("generated_media"))
         changes += [Change(ChangeKind.MEDIA_GENERATED, name) for name in media]
     return changes
 

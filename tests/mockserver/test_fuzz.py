@@ -25,7 +25,9 @@ schema = schemathesis.openapi.from_dict(load_openapi())
 def fuzz_target() -> Iterator[tuple[str, dict[str, str]]]:
     """A live mock and a paid account's headers (so generated bodies can reach every branch)."""
     with LiveServer(Settings(time_scale=0, seed=11, access_log=False)) as server:
-        token = httpx.post(f"{server.url}/_mock/accounts", json={"tier": "paid", "credits": 10**9}).json()["token"]
+        token = httpx.post(f"{server.url}/_mock/accounts", json={"tier": "paid", "credits": 10**9}).json()[
+            "token"
+        ]
         yield server.url, {"Authorization": f"Bearer {token}", "X-Skill-Source": "nemo-video"}
 
 
@@ -34,5 +36,8 @@ def fuzz_target() -> Iterator[tuple[str, dict[str, str]]]:
 def test_no_server_error_and_conforming_answers(case, fuzz_target) -> None:
     """B-ERR-01/02, U-01/02/03/12: any generated request gets a documented answer, never a 500."""
     base_url, headers = fuzz_target
-    case.call_and_validate(base_url=base_url, headers={**headers, **(case.headers or {})},
-                           checks=[not_a_server_error, response_schema_conformance, content_type_conformance])
+    case.call_and_validate(
+        base_url=base_url,
+        headers={**headers, **(case.headers or {})},
+        checks=[not_a_server_error, response_schema_conformance, content_type_conformance],
+    )
