@@ -24,16 +24,17 @@ USER = "{user_id}"
 
 
 def api_routes(settings: Settings) -> list[Route]:
+    # Starlette tries routes in order: the calls a polling client makes most come first.
     routes = [
-        Route("/api/auth/anonymous-token", auth.anonymous_token, methods=["POST"]),
-        Route("/api/auth/claim-token", auth.claim_token, methods=["POST"]),
-        Route(f"/api/tasks/{USER}/with-session/nemo_agent", projects.create_session, methods=["POST"]),
-        Route("/run_sse", sse.run_sse, methods=["POST"]),
-        Route(f"/api/upload-video/nemo_agent/{USER}/{{session_id}}", uploads.upload, methods=["POST"]),
         Route("/api/credits/balance/simple", projects.get_credits, methods=["GET"]),
         Route(f"/api/state/nemo_agent/{USER}/{{session_id}}/latest", projects.get_state, methods=["GET"]),
-        Route("/api/render/proxy/lambda", renders.submit, methods=["POST"]),
         Route("/api/render/proxy/lambda/{render_id}", renders.poll, methods=["GET"]),
+        Route("/run_sse", sse.run_sse, methods=["POST"]),
+        Route("/api/auth/anonymous-token", auth.anonymous_token, methods=["POST"]),
+        Route(f"/api/tasks/{USER}/with-session/nemo_agent", projects.create_session, methods=["POST"]),
+        Route("/api/auth/claim-token", auth.claim_token, methods=["POST"]),
+        Route(f"/api/upload-video/nemo_agent/{USER}/{{session_id}}", uploads.upload, methods=["POST"]),
+        Route("/api/render/proxy/lambda", renders.submit, methods=["POST"]),
         Route("/api/render/proxy/lambda/{render_id}/cancel", renders.cancel, methods=["POST"]),
         Route("/api/render/proxy/{render_id}/download", renders.download, methods=["GET"]),
         Route("/cdn/{path:path}", cdn.serve, methods=["GET"]),
@@ -75,7 +76,7 @@ def create_app(settings: Settings | None = None, backend: Backend | None = None)
 
     routes = api_routes(settings)
     if settings.control:
-        routes = control.routes + routes
+        routes += control.routes
     app = Starlette(
         routes=routes,
         middleware=[Middleware(RequestChores, backend=backend)],

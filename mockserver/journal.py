@@ -34,12 +34,14 @@ def mask_headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
 
 @dataclass(frozen=True, slots=True)
 class JournalEntry:
+    """One request. Headers are kept raw and masked when read: masking costs, reading is rare."""
+
     method: str
     path: str
-    query: str
+    query: bytes
     status: int
     code: int | None
-    headers: dict[str, str]
+    raw_headers: list[tuple[bytes, bytes]]
     at: float
     client: str | None
 
@@ -47,10 +49,10 @@ class JournalEntry:
         return {
             "method": self.method,
             "path": self.path,
-            "query": self.query,
+            "query": self.query.decode("latin-1"),
             "status": self.status,
             "code": self.code,
-            "headers": self.headers,
+            "headers": mask_headers(self.raw_headers),
             "time": self.at,
             "client": self.client,
         }

@@ -12,7 +12,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mockserver.backend import Backend
-from mockserver.journal import JournalEntry, mask_headers
+from mockserver.journal import JournalEntry
 
 access_log = logging.getLogger("nemo-mock.access")
 CONTROL_PREFIX = "/_mock"
@@ -57,10 +57,10 @@ class RequestChores:
                 JournalEntry(
                     method,
                     path,
-                    scope.get("query_string", b"").decode("latin-1"),
+                    scope.get("query_string", b""),
                     status,
                     code,
-                    mask_headers(scope["headers"]),
+                    scope["headers"],
                     at,
                     (scope.get("client") or (None,))[0],
                 )

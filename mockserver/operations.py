@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from collections import deque
+from collections.abc import AsyncIterator, Callable
+from typing import TYPE_CHECKING
 
 from mockserver.events import (
     Apply,
@@ -47,7 +48,36 @@ _CLOSE = None
 
 
 class Operation:
-    """One turn: a plan, the hold on the ledger, and the stream listening to it (if any)."""
+    """One turn: a plan, the hold on the ledger, and the stream listening to it (if any).
+
+    Lean on purpose (one of these per open stream, 10,000 at a time): slots, a plain deque
+    with one waiter future instead of an asyncio.Queue (four deques and an Event).
+    """
+
+    __slots__ = (
+        "_buffer",
+        "_cursor",
+        "_drop_after",
+        "_waiter",
+        "account",
+        "clock",
+        "cost",
+        "emitted",
+        "encode",
+        "failed",
+        "fault",
+        "finished_at",
+        "heartbeats",
+        "interval",
+        "listening",
+        "on_done",
+        "op_id",
+        "plan",
+        "session",
+        "started_at",
+        "task",
+        "texts",
+    )
 
     def __init__(
         self,
@@ -73,7 +103,8 @@ class Operation:
         self.encode = encode
         self.fault = sse_fault
         self.on_done = on_done
-        self.queue: asyncio.Queue[bytes | None] = asyncio.Queue()
+        self._buffer: deque[bytes | None] = deque()
+        self._waiter: asyncio.Future[None] | None = None
         self.listening = True
         self.emitted = 0
         self.heartbeats = 0
@@ -92,36 +123,50 @@ class Operation:
         return self.task
 
     def detach(self) -> None:
-        """The listener left (client disconnect or a drop fault): keep working, stop queueing."""
-        if self.listening:
-            self.listening = False
-            while not self.queue.empty():
-                self.queue.get_nowait()
+        """The listener left: keep working, stop buffering."""
+        self.listening = False
+        self._buffer.clear()
 
-    async def stream(self) -> Any:
-        """The bytes for the HTTP response, until the operation closes the stream."""
+    async def stream(self) -> AsyncIterator[bytes]:
+        """The bytes for the HTTP response, in batches, until the operation closes the stream."""
+        buffer = self._buffer
         try:
             while True:
-                chunk = await self.queue.get()
-                if chunk is _CLOSE:
-                    return
-                yield chunk
+                if not buffer:
+                    self._waiter = asyncio.get_running_loop().create_future()
+                    await self._waiter
+                    self._waiter = None
+                chunks = []
+                while buffer:
+                    chunk = buffer.popleft()
+                    if chunk is _CLOSE:
+                        if chunks:
+                            yield b"".join(chunks)
+                        return
+                    chunks.append(chunk)
+                yield b"".join(chunks)
         finally:
             self.detach()
+
+    def _push(self, chunk: bytes | None) -> None:
+        self._buffer.append(chunk)
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
     def _emit(self, event: StreamEvent) -> None:
         if not self.listening:
             return
         if self.fault == "heartbeats_only" and not isinstance(event, Heartbeat):
             return
-        self.queue.put_nowait(self.encode(event))
+        self._push(self.encode(event))
         self.emitted += 1
         if self._drop_after is not None and self.emitted >= self._drop_after:
             self._close_stream()
 
     def _close_stream(self) -> None:
         if self.listening:
-            self.queue.put_nowait(_CLOSE)
+            self._push(_CLOSE)
             self.listening = False
 
     # ------------------------------------------------------------------ the work side

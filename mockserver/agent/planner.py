@@ -97,11 +97,6 @@ def _seconds(ms: int) -> int | float:
     return ms // 1000 if ms % 1000 == 0 else ms / 1000
 
 
-def _replace(new: dict[str, Any], old: dict[str, Any] | None) -> dict[str, Any]:
-    """A generated clip replaces whatever draft there was: a regeneration starts over."""
-    return copy.deepcopy(new)
-
-
 def _edit(edits: tuple[Edit, ...], old: dict[str, Any] | None) -> dict[str, Any]:
     return apply_edits(old, edits)
 
@@ -308,23 +303,30 @@ def _plan_generation(
 ) -> Plan:
     language = intent.language
     entry, matched = draft_for_prompt(intent.prompt, drafts_dir)
-    template = finish(entry.load()) if entry else None
-    canvas = _canvas(intent.params, template)
-    if template:
-        template = rescale(template, canvas.duration_ms)
+    canvas = _canvas(intent.params, finish(entry.load()) if entry else None)
+
+    def sized_template() -> dict[str, Any] | None:
+        """The fixture draft at the requested length and size (built again when applied)."""
+        if entry is None:
+            return None
+        template = rescale(finish(entry.load()), canvas.duration_ms)
         template["m"] = {**template.get("m", {}), "width": canvas.width, "height": canvas.height}
+        if not matched:
+            # The fallback draft stands for "a clip of whatever was asked": name it after the prompt.
+            for seg in video_segments(template):
+                seg.setdefault("m", {})["name"] = subject
+        return template
+
     subject = texts.subject_of(intent.prompt, language)
     if subject == texts.NO_SUBJECT[language] and draft and draft.get("m", {}).get("title"):
         subject = str(draft["m"]["title"])  # "regenerate": same subject as before
     title = texts.title_for(intent.prompt, language, subject)
+    template = sized_template()
     if template and matched and template.get("m", {}).get("title") and not quoted_texts(intent.prompt):
         title = str(template["m"]["title"])  # the fixture's own title track says so too
-    if template and not matched:
-        # The fallback draft stands for "a clip of whatever was asked": name it after the prompt.
-        for seg in video_segments(template):
-            seg.setdefault("m", {})["name"] = subject
     video_id = new_id("video")
-    raw = _raw_clip(template, canvas, video_id, subject, title, rng.choice(PALETTE))
+    color = rng.choice(PALETTE)
+    raw = _raw_clip(template, canvas, video_id, subject, title, color)
     seconds = _seconds(canvas.duration_ms)
     media = {
         "id": video_id,
@@ -352,7 +354,13 @@ def _plan_generation(
             generate_call,
         ),
         _work(rng, profile.generation_s),
-        Apply(partial(_replace, raw), label="raw_clip", generated_media=(media,)),
+        # Plans wait minutes before applying; they keep the few inputs, not the drafts (memory per
+        # open stream), and build the same drafts again when applied.
+        Apply(
+            lambda old: _raw_clip(sized_template(), canvas, video_id, subject, title, color),
+            label="raw_clip",
+            generated_media=(media,),
+        ),
         Result(
             GENERATE_TOOL, {"status": "success", "video_id": video_id, "duration": seconds}, generate_call
         ),
@@ -383,7 +391,7 @@ def _plan_generation(
     steps += [
         Call(EDIT_TOOL, {"operations": operations}, edit_call),
         _work(rng, profile.edit_s),
-        Apply(partial(_post_produce, template, defaults, wishes), label="post_production"),
+        Apply(lambda old: _post_produce(sized_template(), defaults, wishes, old), label="post_production"),
         Result(EDIT_TOOL, {"status": "success", "changes": describe_changes(raw, final)}, edit_call),
         Say(texts.generation_done(language, rng, track_summary(final, language))),
     ]

@@ -4,16 +4,43 @@ from __future__ import annotations
 
 from typing import Any
 
-from sse_starlette import EventSourceResponse
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.types import Receive, Scope, Send
 
 from mockserver.api.common import authenticate, backend_of, note_code, read_json
 from mockserver.errors import ApiError, bad_request
+from mockserver.operations import Operation
 
 MAX_MESSAGE_CHARS = 20000
 #: U-05: no event:/id:/retry: fields; headers that keep proxies from buffering.
-STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+STREAM_HEADERS = [
+    (b"content-type", b"text/event-stream; charset=utf-8"),
+    (b"cache-control", b"no-cache"),
+    (b"x-accel-buffering", b"no"),
+]
+
+
+class EventStream(Response):
+    """A text/event-stream answer fed by one operation, sent from the request's own task.
+
+    A general SSE library runs several tasks per stream (a disconnect listener, pings on the
+    real clock); the mock emits its own heartbeats on the virtual clock, and a client that
+    leaves only turns the sends into no-ops while the operation runs on (B-SSE-14). So one
+    task per stream is enough, which is what lets one process hold 10,000 of them.
+    """
+
+    def __init__(self, op: Operation) -> None:
+        self.op = op
+        self.status_code = 200
+        self.background = None
+        self.raw_headers = list(STREAM_HEADERS)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
+        async for chunk in self.op.stream():
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
 def message_text(body: dict[str, Any]) -> str:
@@ -63,4 +90,4 @@ async def run_sse(request: Request) -> Response:
     rule = backend.faults.take("POST", request.url.path, ("sse",)) if backend.faults else None
     op = backend.start_turn(account, session, text, rule.value if rule else None)
     note_code(request, 0)
-    return EventSourceResponse(op.stream(), ping=0, headers=STREAM_HEADERS)
+    return EventStream(op)
