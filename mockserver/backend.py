@@ -11,6 +11,7 @@ import logging
 import random
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,8 @@ from mockserver.state.sessions import Session, Sessions
 
 log = logging.getLogger("nemo-mock")
 
+Encoder = Callable[[StreamEvent], bytes]
+
 
 class Backend:
     """State, clock, faults and journal of one mock server."""
@@ -43,6 +46,8 @@ class Backend:
         self.operations: set[Operation] = set()
         self.finished_operations = 0
         self.render_tasks: dict[str, asyncio.Future[Any]] = {}
+        #: Set while recording (mockserver.recording): wraps each turn's encoder to note its events.
+        self.stream_tap: Callable[[Encoder], Encoder] | None = None
         self._init_state()
 
     # ------------------------------------------------------------------ lifecycle
@@ -121,6 +126,9 @@ class Backend:
         cost = 0
         if plan.chargeable:
             cost = self.profile.generation_cost if plan.kind == "generate" else self.profile.edit_cost
+        encode = self._encoder(ids)
+        if self.stream_tap is not None:
+            encode = self.stream_tap(encode)
         op_id = f"op_{session.session_id}_{turn}"
         if cost:
             # B-SSE-13: every accepted turn is billed on its own, re-sent messages included.
@@ -135,7 +143,7 @@ class Backend:
             cost=cost,
             clock=self.clock,
             heartbeat_interval_s=self.profile.heartbeat_interval_s,
-            encode=self._encoder(ids),
+            encode=encode,
             sse_fault=sse_fault,
             on_done=self._operation_done,
         )
@@ -143,7 +151,7 @@ class Backend:
         op.start()
         return op
 
-    def _encoder(self, ids: random.Random) -> Any:
+    def _encoder(self, ids: random.Random) -> Encoder:
         line_ending = self.settings.sse_line_ending
         if self.settings.dialect == "adk":
             encoder = wire.AdkEncoder(

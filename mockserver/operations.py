@@ -136,7 +136,7 @@ class Operation:
                     self._waiter = asyncio.get_running_loop().create_future()
                     await self._waiter
                     self._waiter = None
-                chunks = []
+                chunks: list[bytes] = []
                 while buffer:
                     chunk = buffer.popleft()
                     if chunk is _CLOSE:

@@ -121,7 +121,7 @@ DISAGREEMENT_RULES = {
     "B-SSE-18",  # stage signals
 }
 #: Schema files that describe no API payload, so the OpenAPI document does not mirror them.
-NOT_ON_THE_WIRE = {"profile.schema.json"}
+NOT_ON_THE_WIRE = {"profile.schema.json", "har-1.2.schema.json"}
 RULE_ID = re.compile(r"^B-[A-Z]+-\d{2}$")
 CITED_ID = re.compile(r"(?<![\w-])(B-[A-Z]+-\d+|U-\d+)(?!\w)")
 ATTRIBUTION_HEADERS = {"X-Skill-Source", "X-Skill-Version", "X-Skill-Platform"}
