@@ -12,6 +12,7 @@ of the skill often have no frontmatter at all, or have it flattened onto one lin
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -137,6 +138,16 @@ def load_profile(name_or_path: str | os.PathLike[str] | None = None) -> Profile:
     A path may also name the folder that holds SKILL.md.
     """
     path = _resolve(name_or_path)
+    try:
+        stamp = path.stat().st_mtime_ns
+    except OSError as exc:
+        raise ProfileError(path, f"cannot read the file ({exc.strerror or exc})") from exc
+    return _load_cached(path, stamp)
+
+
+@functools.lru_cache(maxsize=64)
+def _load_cached(path: Path, stamp: int) -> Profile:
+    """Profiles are frozen, so one parse per file version serves every caller."""
     try:
         raw = path.read_bytes()
     except OSError as exc:
