@@ -2,9 +2,10 @@
 
 The mock's render job ends with a file a player can open: one coloured block per video
 segment, titles and subtitles burnt in while their segment is active, black where no video
-segment covers the time, and exactly the draft's length. It is kept cheap on purpose (a few
-frames per second, static images encoded with x264's fastest preset): each distinct picture is
-drawn once and the same frame object is handed to the encoder again for every repeated frame.
+segment covers the time, and exactly the draft's length. It is kept cheap on purpose: pictures
+change only at segment edges, so the file has a variable frame rate (the `fps` grid is sampled
+for changes, and each picture is drawn and encoded once, lasting until the next change), with
+x264's fastest preset. Encoding is most of a render's cost, so a still draft is one frame.
 
 `render_draft` keeps no module state, so worker threads may call it concurrently.
 """
@@ -358,8 +359,14 @@ def _encode(plan: _Plan, path: Path, fps: int) -> int:
         context.gop_size = KEYFRAME_EVERY_S * fps  # static pictures need few keyframes
         context.thread_count = 1  # one core per render; the server runs renders in parallel itself
         held: av.Packet | None = None
+        shown: tuple[Rgb, tuple[_Caption, ...]] | None = None
         for t_ms in _frame_times(plan.duration_ms, fps):
             scene = _scene_at(plan, t_ms)
+            if scene == shown:
+                # Variable frame rate: a frame lasts until the next change, so a still picture
+                # costs one encoded frame, not one per second (the encoder is most of a render).
+                continue
+            shown = scene
             picture = pictures.get(scene)
             if picture is None:
                 picture = _picture(plan, *scene, fonts)

@@ -74,6 +74,14 @@ def decode(path: Path) -> Decoded:
         )
 
 
+def shown_at(decoded: Decoded, time_s: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The planes on screen at `time_s`: renders have a variable frame rate, one frame per change."""
+    on_screen = [frame for frame in decoded.frames if frame[0] <= time_s + 1e-6]
+    assert on_screen, f"no frame shown at {time_s}s"
+    _, y, u, v = on_screen[-1]
+    return y, u, v
+
+
 def centre_rgb(y: np.ndarray, u: np.ndarray, v: np.ndarray) -> tuple[int, int, int]:
     """BT.601 limited-range YUV -> RGB at the frame centre."""
     luma = 1.164 * (float(y[y.shape[0] // 2, y.shape[1] // 2]) - 16)
@@ -198,7 +206,8 @@ def test_render_length_follows_a_longer_draft_d_and_fps(tmp_path: Path) -> None:
     out = tmp_path / "long.mp4"
     result = render_draft(draft, out, fps=2)
     decoded = decode(out)
-    assert result.frames == len(decoded.frames) == 6
+    # One frame per change of picture (red, then black at 1 s), each lasting until the next.
+    assert result.frames == len(decoded.frames) == 2
     assert abs(decoded.duration_s - 3.0) <= 0.5
     assert_blocks(draft, decoded)
     assert close(centre_rgb(*decoded.frames[-1][1:]), (0, 0, 0))
@@ -242,7 +251,7 @@ def test_each_video_segment_is_a_block_of_its_colour(tmp_path: Path) -> None:
     decoded = decode(out)
     assert abs(decoded.duration_s - 8.0) <= 0.5
     assert_blocks(draft, decoded)
-    at = {round(t * 2) / 2: centre_rgb(y, u, v) for t, y, u, v in decoded.frames}
+    at = {t: centre_rgb(*shown_at(decoded, t)) for t in (2.0, 3.0, 4.5, 7.5)}
     assert close(at[3.0], (0x20, 0x40, 0xC0)) and close(at[2.0], (0x20, 0xA0, 0x40))
     assert close(at[4.5], (0, 0, 0)) and close(at[7.5], (0, 0, 0))
 
@@ -269,7 +278,8 @@ def test_title_and_subtitle_are_burnt_in_only_while_active(tmp_path: Path) -> No
     )
     out = tmp_path / "titles.mp4"
     render_draft(draft, out)
-    frames = {round(t): y for t, y, _, _ in decode(out).frames}
+    decoded = decode(out)
+    frames = {second: shown_at(decoded, second)[0] for second in (0, 1, 2, 3)}
     flat = frames[3]
     assert int(flat.max()) - int(flat.min()) <= 3, "no text after the title and subtitle ended"
     top, bottom = slice(0, 60), slice(180, 240)
@@ -323,7 +333,8 @@ def test_design_example_renders_portrait(tmp_path: Path) -> None:
     }  # fmt: skip
     out = tmp_path / "example.mp4"
     result = render_draft(draft, out)
-    assert (result.width, result.height, result.frames, result.duration_s) == (1080, 1920, 10, 10.0)
+    # Two pictures (with and without the title), each encoded once: a variable frame rate.
+    assert (result.width, result.height, result.frames, result.duration_s) == (1080, 1920, 2, 10.0)
     decoded = decode(out)
     assert (decoded.width, decoded.height) == (1080, 1920)
     assert abs(decoded.duration_s - 10.0) <= 1.0
@@ -533,11 +544,17 @@ def test_probe_sample_files(name: str) -> None:
 
 
 def test_probe_reports_a_render_like_an_upload(tmp_path: Path) -> None:
-    """B-UPL-04, B-REN-06: a render probes as video with the draft's size, length and frame rate."""
+    """B-UPL-04, B-REN-06: a render probes as video with the draft's size and length; its frame rate is
+    the file's average, one still picture held for 3 s (renders have a variable frame rate)."""
     out = tmp_path / "render.mp4"
     render_draft(draft_of((0, [segment("a", 0, 3000, color="#808080")]), width=240, height=320), out, fps=2)
     assert probe(out) == MediaInfo(
-        file_type="video", duration=3.0, width=240, height=320, fps=2.0, format_name="mov,mp4,m4a,3gp,3g2,mj2"
+        file_type="video",
+        duration=3.0,
+        width=240,
+        height=320,
+        fps=0.333,
+        format_name="mov,mp4,m4a,3gp,3g2,mj2",
     )
 
 
