@@ -93,11 +93,17 @@ class LiveServer:
 
     def wait_idle(self, timeout: float = 10.0) -> None:
         """Until no operation is running (tests at time scale 0 finish in milliseconds)."""
-        deadline = time.monotonic() + timeout
-        while self.call(lambda: len(self.backend.operations)):
-            if time.monotonic() > deadline:
-                raise TimeoutError("operations still running")
-            time.sleep(0.002)
+
+        async def idle() -> None:
+            while self.backend.operations:
+                tasks = [op.task for op in list(self.backend.operations) if op.task is not None]
+                if not tasks:
+                    return
+                _, pending = await asyncio.wait(tasks, timeout=timeout)
+                if pending:
+                    raise TimeoutError("operations still running")
+
+        self.call(idle)
 
     def stop(self) -> None:
         if self._server is not None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 import httpx
@@ -224,13 +223,6 @@ def _paid(http: httpx.Client) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}", "X-Skill-Source": "nemo-video"}
 
 
-def _wait(predicate: Any, timeout: float = 10) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not reached"
-        time.sleep(0.01)
-
-
 def test_disconnect_mid_generation_work_goes_on(realtime: LiveServer) -> None:
     """B-SSE-14/15: a client leaves mid-generation; credits stay frozen, then are spent exactly once."""
     with httpx.Client(base_url=realtime.url, timeout=10) as http:
@@ -246,7 +238,7 @@ def test_disconnect_mid_generation_work_goes_on(realtime: LiveServer) -> None:
         assert credits == {"available": 900, "frozen": 100, "total": 1000}
         assert len(realtime.backend.operations) == 1
         http.post("/_mock/clock/advance", json={"seconds": 3600})
-        _wait(lambda: not realtime.backend.operations)
+        realtime.wait_idle()
         credits = http.get("/api/credits/balance/simple", headers=headers).json()["data"]
         assert credits == {"available": 900, "frozen": 0, "total": 900}
         state = http.get(f"/api/state/nemo_agent/me/{session_id}/latest", headers=headers).json()["data"][
@@ -270,7 +262,7 @@ def test_resent_message_runs_and_charges_twice(realtime: LiveServer) -> None:
         credits = http.get("/api/credits/balance/simple", headers=headers).json()["data"]
         assert credits == {"available": 800, "frozen": 200, "total": 1000}
         http.post("/_mock/clock/advance", json={"seconds": 3600})
-        _wait(lambda: not realtime.backend.operations)
+        realtime.wait_idle()
         assert http.get("/api/credits/balance/simple", headers=headers).json()["data"]["total"] == 800
 
 
