@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, NamedTuple
 
 SECRET_HEADERS = frozenset({"authorization", "cookie", "x-api-key", "proxy-authorization"})
 
@@ -23,7 +23,7 @@ def mask_secret(value: str) -> str:
     return f"{scheme} {token}".strip()
 
 
-def mask_headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
+def mask_headers(raw: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
     out: dict[str, str] = {}
     for key_b, value_b in raw:
         key = key_b.decode("latin-1").lower()
@@ -32,16 +32,16 @@ def mask_headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
     return out
 
 
-@dataclass(frozen=True, slots=True)
-class JournalEntry:
-    """One request. Headers are kept raw and masked when read: masking costs, reading is rare."""
+class JournalEntry(NamedTuple):
+    """One request. A tuple, cheap to make on every request; headers are kept raw and masked
+    when the journal is read (masking costs, reading is rare)."""
 
     method: str
     path: str
     query: bytes
     status: int
     code: int | None
-    raw_headers: list[tuple[bytes, bytes]]
+    raw_headers: tuple[tuple[bytes, bytes], ...]
     at: float
     client: str | None
 
@@ -59,13 +59,12 @@ class JournalEntry:
 
 
 class Journal:
-    __slots__ = ("_entries",)
+    __slots__ = ("_entries", "record")
 
     def __init__(self, limit: int = 10000) -> None:
         self._entries: deque[JournalEntry] = deque(maxlen=limit)
-
-    def record(self, entry: JournalEntry) -> None:
-        self._entries.append(entry)
+        #: Append one entry (the deque's own append: this runs on every request).
+        self.record = self._entries.append
 
     def clear(self) -> None:
         self._entries.clear()

@@ -67,10 +67,19 @@ def attribution_present(request: Request) -> bool:
     return bool(request.headers.get("x-skill-source", "").strip())
 
 
+def raw_header(request: Request, name: bytes) -> str | None:
+    """One header straight from the ASGI scope: every authenticated call reads Authorization, and
+    building Starlette's Headers for it shows in the request rate."""
+    for key, value in request.scope["headers"]:
+        if key == name or key.lower() == name:
+            return value.decode("latin-1")
+    return None
+
+
 def authenticate(request: Request) -> Account:
     """The caller's account (B-AUTH-13/14); with strict attribution, no headers -> 1001 (B-ATTR-08)."""
     backend = backend_of(request)
-    account = backend.authenticate(request.headers.get("authorization"))
+    account = backend.authenticate(raw_header(request, b"authorization"))
     if backend.settings.strict_attribution and not attribution_present(request):
         raise token_invalid(
             "Unauthorized: missing X-Skill-Source / X-Skill-Version / X-Skill-Platform headers"
