@@ -39,10 +39,9 @@ def render_body(request: Request, job: RenderJob) -> dict[str, Any]:
         "progress": job.progress,
         "createdAt": created_ms,
         "completedAt": completed_ms,
-        "output": {"url": url, "duration": round(job.output_duration_s, 3), "size": job.output_bytes}
-        if url
-        else None,
     }
+    if url:  # B-REN-06: the URL at output.url once there is a file; no output before that
+        body["output"] = {"url": url, "duration": round(job.output_duration_s, 3), "size": job.output_bytes}
     if job.reason:
         body["reason"] = job.reason
     return body
