@@ -24,8 +24,8 @@ if TYPE_CHECKING:
     from starlette.applications import Starlette
 
     from client import Client
-    from contracts.planted.server import QuickLiveServer
     from mockserver.settings import Settings
+    from mockserver.testing import LiveServer
 
 #: The base URL the in-process client uses; no socket is opened for it.
 IN_PROCESS_URL = "http://nemo-mock.test"
@@ -85,16 +85,16 @@ def nemo_asgi_client(nemo_app: Starlette) -> Iterator[httpx.AsyncClient]:
 
 
 @pytest.fixture
-def nemo_live(nemo_settings: Settings) -> Iterator[QuickLiveServer]:
+def nemo_live(nemo_settings: Settings) -> Iterator[LiveServer]:
     """The mock served by uvicorn on 127.0.0.1:<free port> for the test."""
-    from contracts.planted.server import QuickLiveServer
+    from mockserver.testing import LiveServer
 
-    with QuickLiveServer(nemo_settings) as server:
+    with LiveServer(nemo_settings) as server:
         yield server
 
 
 @pytest.fixture
-def nemo_client(nemo_live: QuickLiveServer, tmp_path: Path) -> Iterator[Client]:
+def nemo_client(nemo_live: LiveServer, tmp_path: Path) -> Iterator[Client]:
     """The reference client against `nemo_live`, at the mock's time scale, config dir in `tmp_path`."""
     from client import Client, ClientConfig
 
@@ -108,7 +108,7 @@ def nemo_client(nemo_live: QuickLiveServer, tmp_path: Path) -> Iterator[Client]:
 
 
 @pytest.fixture
-def nemo_faults(nemo_live: QuickLiveServer) -> Iterator[FaultHelper]:
+def nemo_faults(nemo_live: LiveServer) -> Iterator[FaultHelper]:
     """Arm fault rules on `nemo_live`; whatever is left armed is cleared afterwards."""
     helper = FaultHelper(nemo_live.url)
     yield helper

@@ -1,9 +1,11 @@
-"""Run the mock for tests: a real uvicorn on a free loopback port, in a background thread.
+"""Run servers for tests: real uvicorn on a free loopback port, in a background thread.
 
     with LiveServer(Settings(time_scale=0, seed=7)) as server:
         httpx.get(server.url + "/_mock/health")
 
-The server's `backend` stays reachable for assertions on state (ledger, operations, renders).
+`ThreadedServer` serves any ASGI app this way (a replay, a recording proxy, a scripted world);
+`LiveServer` serves the mock and keeps its `backend` reachable for assertions on state (ledger,
+operations, renders).
 """
 
 from __future__ import annotations
@@ -13,74 +15,98 @@ import contextlib
 import socket
 import threading
 import time
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, Literal
 
 import uvicorn
+from starlette.types import ASGIApp
+
+from mockserver.app import create_app
+from mockserver.backend import Backend
+from mockserver.settings import Settings
 
 try:
     import uvloop
 except ImportError:  # pragma: no cover - uvicorn[standard] brings it
     uvloop = None  # type: ignore[assignment]
 
-from mockserver.app import create_app
-from mockserver.backend import Backend
-from mockserver.settings import Settings
-
 START_TIMEOUT_S = 20.0
 
+Lifespan = Literal["auto", "on", "off"]
+#: Wraps the mock's app before it is served (how the contract suite plants bugs).
+Wrapper = Callable[[ASGIApp, Backend], ASGIApp]
 
-class LiveServer:
-    """The mock app served by uvicorn on 127.0.0.1:<free port> until `stop()`."""
 
-    def __init__(self, settings: Settings | None = None, *, host: str = "127.0.0.1") -> None:
-        self.settings = settings or Settings(time_scale=0, access_log=False)
+class ThreadedServer:
+    """An ASGI app served by uvicorn on 127.0.0.1:<free port> until `stop()`.
+
+    The loop is uvloop where installed, as `nemo-mock serve` runs, and the socket sends small
+    writes at once (TCP_NODELAY): otherwise each loopback request waits tens of milliseconds.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        host: str = "127.0.0.1",
+        lifespan: Lifespan = "auto",
+        name: str = "asgi",
+    ) -> None:
+        self.app = app
         self.host = host
-        self.backend = Backend(self.settings)
-        self.app = create_app(backend=self.backend)
+        self.lifespan = lifespan
+        self.name = name
+        self.port = 0
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self.port = 0
 
     @property
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
-    def start(self) -> LiveServer:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    def served_app(self) -> ASGIApp:
+        return self.app
+
+    def start(self) -> Any:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # accepted sockets inherit it
         sock.bind((self.host, 0))
         sock.listen(1024)
         self.port = sock.getsockname()[1]
         config = uvicorn.Config(
-            self.app, log_level="warning", access_log=False, lifespan="on", timeout_graceful_shutdown=1
+            self.served_app(),
+            interface="asgi3",  # "auto" takes a bound method for an ASGI 2 app
+            log_level="warning",
+            access_log=False,
+            lifespan=self.lifespan,
+            timeout_graceful_shutdown=1,
         )
         server = uvicorn.Server(config)
         self._server = server
 
         def run() -> None:
-            # uvloop where installed (uvicorn[standard]), as `nemo-mock serve` runs: a plain
-            # asyncio loop in a thread answers loopback requests tens of milliseconds slower.
             loop = uvloop.new_event_loop() if uvloop is not None else asyncio.new_event_loop()
             self._loop = loop
             asyncio.set_event_loop(loop)
             try:
                 loop.run_until_complete(server.serve(sockets=[sock]))
             finally:
-                # Library tasks (sse-starlette's shutdown watcher) end with the loop, quietly.
+                # Library tasks (e.g. shutdown watchers) end with the loop, quietly.
                 pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
                 for task in pending:
                     task.cancel()
                 loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
                 loop.close()
+                sock.close()
 
-        self._thread = threading.Thread(target=run, name=f"nemo-mock:{self.port}", daemon=True)
+        self._thread = threading.Thread(target=run, name=f"{self.name}:{self.port}", daemon=True)
         self._thread.start()
         deadline = time.monotonic() + START_TIMEOUT_S
-        while not server.started:
+        while not server.started:  # uvicorn offers no ready callback
             if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the mock server did not start")
+                raise RuntimeError(f"the {self.name} server did not start")
             time.sleep(0.005)
         return self
 
@@ -94,6 +120,45 @@ class LiveServer:
             return func(*args)
 
         return asyncio.run_coroutine_threadsafe(wrapper(), self._loop).result(timeout=30)
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    def __enter__(self) -> Any:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+class LiveServer(ThreadedServer):
+    """The mock on 127.0.0.1:<free port>; optionally another Backend class or a wrapped app."""
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        host: str = "127.0.0.1",
+        backend_class: type[Backend] = Backend,
+        wrap: Wrapper | None = None,
+    ) -> None:
+        self.settings = settings or Settings(time_scale=0, access_log=False)
+        self.backend = backend_class(self.settings)
+        super().__init__(create_app(backend=self.backend), host=host, lifespan="on", name="nemo-mock")
+        self.wrap = wrap
+
+    def served_app(self) -> ASGIApp:
+        return self.wrap(self.app, self.backend) if self.wrap is not None else self.app
+
+    def start(self) -> LiveServer:
+        super().start()
+        return self
+
+    def __enter__(self) -> LiveServer:
+        return self.start()
 
     def reset(self) -> None:
         self.call(self.backend.reset)
@@ -111,18 +176,6 @@ class LiveServer:
                     raise TimeoutError("operations still running")
 
         self.call(idle)
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-
-    def __enter__(self) -> LiveServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
 
 @contextlib.contextmanager

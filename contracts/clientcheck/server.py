@@ -9,15 +9,11 @@ uvicorn logs such an exception as an application error; a logging filter keeps t
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import socket
-import threading
-import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-import uvicorn
+from mockserver.testing import ThreadedServer
 
 from .backend import WorldBackend
 from .world import World
@@ -45,19 +41,12 @@ class _QuietDrops(logging.Filter):
 _QUIET_DROPS = _QuietDrops()
 
 
-class WorldServer:
+class WorldServer(ThreadedServer):
     """Serves the current world on `http://127.0.0.1:<free port>` until `stop()`."""
 
     def __init__(self, host: str = "127.0.0.1") -> None:
-        self.host = host
-        self.port = 0
+        super().__init__(self.answer, host=host, lifespan="off", name="clientcheck-world")
         self.backend: WorldBackend | None = None
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
 
     def serve(self, world: World) -> WorldBackend:
         """Answer from now on as `world` says; returns the backend that records the exchanges."""
@@ -66,7 +55,7 @@ class WorldServer:
 
     # ------------------------------------------------------------------ the ASGI app
 
-    async def app(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def answer(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return
         chunks: list[bytes] = []
@@ -97,52 +86,11 @@ class WorldServer:
 
     def start(self) -> WorldServer:
         logging.getLogger("uvicorn.error").addFilter(_QUIET_DROPS)
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        # Accepted connections inherit it: headers and body go out at once, not after a delayed ACK.
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        sock.bind((self.host, 0))
-        sock.listen(128)
-        self.port = sock.getsockname()[1]
-        config = uvicorn.Config(
-            self.app,
-            interface="asgi3",
-            log_level="warning",
-            access_log=False,
-            lifespan="off",
-            timeout_graceful_shutdown=1,
-        )
-        server = uvicorn.Server(config)
-        self._server = server
-
-        def run() -> None:
-            loop = asyncio.new_event_loop()
-            asyncio.set_event_loop(loop)
-            try:
-                loop.run_until_complete(server.serve(sockets=[sock]))
-            finally:
-                loop.close()
-
-        self._thread = threading.Thread(target=run, name=f"clientcheck-world:{self.port}", daemon=True)
-        self._thread.start()
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while not server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the world server did not start")
-            time.sleep(0.005)
+        super().start()
         return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout=10)
 
     def __enter__(self) -> WorldServer:
         return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
 
 async def _send_all(send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:

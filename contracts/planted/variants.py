@@ -25,7 +25,6 @@ from contracts.planted.asgi import (
     bearer,
     set_header,
 )
-from contracts.planted.server import QuickLiveServer, Wrapper
 from mockserver.backend import Backend
 from mockserver.errors import session_not_found
 from mockserver.events import Apply
@@ -34,6 +33,7 @@ from mockserver.settings import Settings
 from mockserver.state.accounts import Account
 from mockserver.state.renders import RenderJob
 from mockserver.state.sessions import Session, Sessions
+from mockserver.testing import LiveServer, Wrapper
 
 CREDITS = Match("GET", "/api/credits/balance/simple")
 STATE = Match("GET", "/api/state/*")
@@ -56,10 +56,10 @@ class PlantedBug:
     wrap: Wrapper | None = None
     settings: dict[str, Any] = field(default_factory=dict)
 
-    def server(self, **settings: Any) -> QuickLiveServer:
+    def server(self, **settings: Any) -> LiveServer:
         """The variant as a live server (not started); `settings` over the variant's own."""
         merged = {"time_scale": 0.0, "seed": 7, "access_log": False, **self.settings, **settings}
-        return QuickLiveServer(Settings(**merged), backend_class=self.backend_class, wrap=self.wrap)
+        return LiveServer(Settings(**merged), backend_class=self.backend_class, wrap=self.wrap)
 
 
 def json_rewrite(match: Match, edit: Callable[[Any, Scope], Any]) -> Wrapper:

@@ -9,19 +9,19 @@ from contracts.check.report import Report
 from contracts.check.runner import ALL_PHASES, CheckOptions, run_check
 from contracts.check.target import Target
 from contracts.check.walker import POLL_INTERVAL_S, Account, RenderRef, SessionRef, Walker
-from contracts.planted.server import QuickLiveServer
 from mockserver.settings import Settings
+from mockserver.testing import LiveServer
 
 pytestmark = pytest.mark.live
 
 
 @pytest.fixture
-def backend_without_control() -> QuickLiveServer:
+def backend_without_control() -> LiveServer:
     """The mock with `/_mock` switched off: the checker must treat it as a real backend."""
-    return QuickLiveServer(Settings(time_scale=0, seed=4, control=False, access_log=False))
+    return LiveServer(Settings(time_scale=0, seed=4, control=False, access_log=False))
 
 
-def test_only_safe_calls_and_one_anonymous_token(backend_without_control: QuickLiveServer) -> None:
+def test_only_safe_calls_and_one_anonymous_token(backend_without_control: LiveServer) -> None:
     """B-AUTH-08/09: one anonymous token; B-CRED-08: only free calls, so nothing is spent; U-16 noted."""
     with backend_without_control as server:
         report = run_check(CheckOptions(base_url=server.url, max_examples=2, seed=8), sleep=None)
@@ -42,7 +42,7 @@ def test_only_safe_calls_and_one_anonymous_token(backend_without_control: QuickL
     assert {"B-SSE-03", "B-SSE-04", "B-SESS-07", "U-12", "B-CRED-02"} <= set(report.checked)
 
 
-def test_allow_spend_sends_the_paid_steps(backend_without_control: QuickLiveServer) -> None:
+def test_allow_spend_sends_the_paid_steps(backend_without_control: LiveServer) -> None:
     """B-CRED-04: --allow-spend sends a generation; B-REN-13/15, B-SSE-06, B-STATE-05 are then checked."""
     with backend_without_control as server:
         options = CheckOptions(base_url=server.url, allow_spend=True, phases=("journey",), seed=8)

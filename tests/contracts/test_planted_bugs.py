@@ -13,9 +13,9 @@ import pytest
 from contracts.check.report import Report
 from contracts.check.runner import CheckOptions, run_check
 from contracts.coverage import load_behaviours
-from contracts.planted.server import QuickLiveServer
 from contracts.planted.variants import CATALOGUE, PlantedBug, planted
 from mockserver.settings import Settings
+from mockserver.testing import LiveServer
 
 SEED = 3
 SMALL_BUDGET = 1  # generated cases per operation; probes and the journey run in full regardless
@@ -23,14 +23,14 @@ SMALL_BUDGET = 1  # generated cases per operation; probes and the journey run in
 pytestmark = pytest.mark.live
 
 
-def check(server: QuickLiveServer, max_examples: int = SMALL_BUDGET) -> Report:
+def check(server: LiveServer, max_examples: int = SMALL_BUDGET) -> Report:
     return run_check(CheckOptions(base_url=server.url, max_examples=max_examples, seed=SEED), sleep=None)
 
 
 @pytest.fixture(scope="module")
 def baseline() -> Iterator[Report]:
     """The unchanged mock, checked exactly as the variants are."""
-    with QuickLiveServer(Settings(time_scale=0, seed=7, access_log=False)) as server:
+    with LiveServer(Settings(time_scale=0, seed=7, access_log=False)) as server:
         yield check(server)
 
 
@@ -48,7 +48,7 @@ MOCK_SETTINGS = {
 def test_the_real_mock_is_not_flagged(settings: dict[str, object]) -> None:
     """B-ENV-06, B-ERR-01, B-CRED-02, B-SSE-04/05/06/08/09, B-REN-06/07/09/15, B-ADK-03, U-01, U-16:
     the unchanged mock, in each documented shape, breaks no rule."""
-    with QuickLiveServer(Settings(**{"time_scale": 0, "seed": 7, "access_log": False, **settings})) as server:
+    with LiveServer(Settings(**{"time_scale": 0, "seed": 7, "access_log": False, **settings})) as server:
         report = check(server)
     assert report.ok, "\n".join(report.console_lines())
     assert len(report.checked) >= 45
@@ -97,7 +97,7 @@ def test_each_planted_bug_is_caught_with_the_default_budget(bug: PlantedBug) -> 
 @pytest.mark.slow
 def test_a_long_fuzz_run_leaves_the_real_mock_clean() -> None:
     """B-ERR-01, U-12, B-CRED-02, B-REN-09, B-SSE-04: a soak of 200 generated cases per operation."""
-    with QuickLiveServer(Settings(time_scale=0, seed=11, access_log=False)) as server:
+    with LiveServer(Settings(time_scale=0, seed=11, access_log=False)) as server:
         report = check(server, max_examples=200)
     assert report.ok, "\n".join(report.console_lines())
     assert report.requests_sent > 3000
