@@ -16,9 +16,9 @@ is turned into an `Answer`, which compares equal to the recorded one when nothin
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import re
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -55,7 +55,6 @@ CLOCK_PATHS = frozenset({"/_mock/clock", "/_mock/clock/advance"})
 CLOCK_READING = "(a clock reading: not compared at a time scale above 0)"
 TIMEOUT = httpx.Timeout(60.0)
 SETTLE_TIMEOUT_S = 60.0
-SETTLE_POLL_S = 0.001
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,9 +135,20 @@ class Reenactment:
         if running is None:
             return
         backend = self.server.backend
-        deadline = time.monotonic() + timeout
-        while self.server.call(lambda: len(backend.operations)) > running and time.monotonic() < deadline:
-            time.sleep(SETTLE_POLL_S)
+
+        async def settled() -> None:
+            # On the server's loop: wake when a turn ends, not on a real-time poll.
+            while len(backend.operations) > running:
+                tasks = [op.task for op in backend.operations if op.task is not None]
+                if not tasks:
+                    return
+                await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+
+        async def bounded() -> None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(settled(), timeout)
+
+        self.server.call(bounded)
 
     def open(self, record: dict[str, Any] | Exchange) -> Pending:
         """Send the recorded request; the answer's headers are in, its body not yet read."""
