@@ -9,10 +9,15 @@ from __future__ import annotations
 import shutil
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
+
+from mockserver.recording.live import live_mock
+from mockserver.recording.model import Recording, load_recording
+from mockserver.settings import Settings
 
 ATTRIBUTION = {"X-Skill-Source": "nemo-video", "X-Skill-Version": "1.9", "X-Skill-Platform": "unknown"}
 GENERATE = "make a 3 second video of a blue boat on a lake"
@@ -97,3 +102,20 @@ def faulty_run(http: httpx.Client, settle: Callable[[], None] = lambda: None) ->
         http.get("/api/credits/balance/simple", headers={"Authorization": "Bearer nmv_usr_not_a_real_token"})
     )
     return seen
+
+
+@dataclass
+class Run:
+    """A recorded faulty run: the file, the recording read back, and what the client was answered."""
+
+    path: Path
+    recording: Recording
+    seen: list[Answer]
+
+
+def record_faulty_run(path: Path, seed: int) -> Run:
+    """The faulty run against a live mock at time scale 0 that records to `path`."""
+    settings = Settings(time_scale=0, seed=seed, access_log=False)
+    with live_mock(settings, record=path) as server, httpx.Client(base_url=server.url, timeout=30) as http:
+        seen = faulty_run(http, server.wait_idle)
+    return Run(path, load_recording(path), seen)

@@ -8,12 +8,11 @@ import re
 import signal
 import subprocess
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
-from recorded import ATTRIBUTION, Answer, faulty_run, nemo_mock, turn_body
+from recorded import ATTRIBUTION, Run, nemo_mock, record_faulty_run, turn_body
 
 from mockserver.faults import Faults
 from mockserver.middleware import RequestChores
@@ -21,16 +20,14 @@ from mockserver.recording.live import live_mock
 from mockserver.recording.masking import Masker, alias_of
 from mockserver.recording.model import (
     EventSplitter,
-    Recording,
     RecordingError,
     body_bytes,
     load_recording,
     split_events,
 )
 from mockserver.recording.proxy import recording_proxy
-from mockserver.recording.serving import ThreadedServer
 from mockserver.settings import Settings
-from mockserver.testing import LiveServer
+from mockserver.testing import LiveServer, ThreadedServer
 
 pytestmark = pytest.mark.live
 
@@ -38,20 +35,9 @@ READY = re.compile(r"nemo-mock listening on (http://127\.0\.0\.1:\d+)\n")
 RAW_TOKEN = re.compile(r"(nmv_usr_|clm_)(?!MASKED_)[0-9a-f]{16,}")
 
 
-@dataclass
-class Run:
-    path: Path
-    recording: Recording
-    seen: list[Answer]
-
-
 @pytest.fixture(scope="module")
 def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
-    path = tmp_path_factory.mktemp("recording") / "faulty.jsonl"
-    settings = Settings(time_scale=0, seed=5, access_log=False)
-    with live_mock(settings, record=path) as server, httpx.Client(base_url=server.url, timeout=30) as http:
-        seen = faulty_run(http, server.wait_idle)
-    return Run(path, load_recording(path), seen)
+    return record_faulty_run(tmp_path_factory.mktemp("recording") / "faulty.jsonl", seed=5)
 
 
 def test_header_names_seed_profile_clock_and_settings(run: Run) -> None:

@@ -5,37 +5,25 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
-from recorded import ATTRIBUTION, Answer, faulty_run, nemo_mock, turn_body
+from recorded import ATTRIBUTION, Run, faulty_run, nemo_mock, record_faulty_run, turn_body
 
 from mockserver.recording.live import live_mock
 from mockserver.recording.masking import Masker
-from mockserver.recording.model import Recording, load_recording
+from mockserver.recording.model import load_recording
 from mockserver.recording.replay import ReplayApp
-from mockserver.recording.serving import ThreadedServer
 from mockserver.settings import Settings
+from mockserver.testing import ThreadedServer
 
 pytestmark = pytest.mark.live
 
 
-@dataclass
-class Run:
-    path: Path
-    recording: Recording
-    seen: list[Answer]
-
-
 @pytest.fixture(scope="module")
 def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
-    path = tmp_path_factory.mktemp("replay") / "faulty.jsonl"
-    settings = Settings(time_scale=0, seed=21, access_log=False)
-    with live_mock(settings, record=path) as server, httpx.Client(base_url=server.url, timeout=30) as http:
-        seen = faulty_run(http, server.wait_idle)
-    return Run(path, load_recording(path), seen)
+    return record_faulty_run(tmp_path_factory.mktemp("replay") / "faulty.jsonl", seed=21)
 
 
 def test_a_run_with_faults_replays_byte_for_byte(run: Run) -> None:
