@@ -304,6 +304,7 @@ def _plan_generation(
     language = intent.language
     entry, matched = draft_for_prompt(intent.prompt, drafts_dir)
     canvas = _canvas(intent.params, finish(entry.load()) if entry else None)
+    subject = texts.subject_of(intent.prompt, language)
 
     def sized_template() -> dict[str, Any] | None:
         """The fixture draft at the requested length and size (built again when applied)."""
@@ -317,7 +318,6 @@ def _plan_generation(
                 seg.setdefault("m", {})["name"] = subject
         return template
 
-    subject = texts.subject_of(intent.prompt, language)
     if subject == texts.NO_SUBJECT[language] and draft and draft.get("m", {}).get("title"):
         subject = str(draft["m"]["title"])  # "regenerate": same subject as before
     title = texts.title_for(intent.prompt, language, subject)
