@@ -31,7 +31,8 @@ from contracts.spec import component_validator, validator
 ENVELOPE_OPERATIONS = frozenset(
     {"anonymousToken", "claimToken", "createSession", "uploadFiles", "getCredits", "getState"}
 )
-RENDER_OPERATIONS = frozenset({"submitRender", "getRender", "cancelRender"})
+#: Render answers that are the job alone, in shape A or B (the submit answer is both at once in A).
+POLLED_OPERATIONS = frozenset({"getRender", "cancelRender"})
 #: Business codes and the HTTP status each may come with under the mapped option (U-01).
 BUSINESS_STATUS = {1001: 401, 1002: 404, 2001: 402, 4001: 415, 4002: 413}
 #: Plain HTTP errors whose envelope repeats the status as `code` (U-03, U-14).
@@ -46,7 +47,7 @@ SUCCESS_SHAPES: dict[str, tuple[str, str]] = {
     "uploadFiles": ("UploadResponse", "B-UPL-04"),
     "getCredits": ("CreditsResponse", "B-CRED-01"),
     "getState": ("StateResponse", "B-STATE-02"),
-    "submitRender": ("RenderJob", "B-REN-04"),
+    "submitRender": ("RenderSubmitAnswer", "B-REN-04"),
     "getRender": ("RenderJob", "B-REN-06"),
     "cancelRender": ("RenderJob", "B-REN-12"),
 }
@@ -219,8 +220,8 @@ def response_shape(ex: Exchange) -> list[Outcome]:
     if shape is None or ex.status != 200:
         return []
     component, rule_id = shape
-    if ex.operation in RENDER_OPERATIONS and isinstance(body, dict) and "success" in body:
-        rule_id = "B-REN-07"  # shape B
+    if ex.operation in POLLED_OPERATIONS and isinstance(body, dict) and "success" in body:
+        rule_id = "B-REN-07"  # shape B; every submit answer carries `success` (B-REN-04)
     if ex.operation == "getState":
         return _state_shape(body)
     return _validate(component, body, rule_id)

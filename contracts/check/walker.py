@@ -84,6 +84,12 @@ def job_of(ex: Exchange | None) -> dict[str, Any] | None:
     return job if isinstance(job, dict) and "status" in job else None
 
 
+def documented_submit(body: Any) -> bool:
+    """B-REN-04: the one documented submit answer, `{"success": true, "data": {id, status, progress}}`."""
+    data = body.get("data") if isinstance(body, dict) and body.get("success") is True else None
+    return isinstance(data, dict) and all(key in data for key in ("id", "status", "progress"))
+
+
 def output_url(job: dict[str, Any]) -> Any:
     """`output.url` (shape A) or `outputUrl` (shape B)."""
     output = job.get("output")
@@ -363,6 +369,9 @@ class Walker:
         )
         new = job.get("status") in ("pending", "processing")
         self.expect("B-REN-04", new, f"a new job has status {job.get('status')!r}", ex)
+        documented = ex is not None and documented_submit(ex.json)
+        reason = "the submit answer lacks the documented `success: true` and `data` (api-ref v4.4)"
+        self.expect("B-REN-04", documented, reason, ex)
         self.judge(self._shape(ex), ex)
         render = RenderRef(session, render_id)
         self._track(render, job, ex)
@@ -427,7 +436,8 @@ class Walker:
         control = self.target.control
         if control is None or ex is None or not isinstance(ex.json, dict):
             return []
-        shape_b = ex.json.get("success") is True
+        # Shape A keeps `status` at the top level, also beside the submit answer's `data` (B-REN-04).
+        shape_b = ex.json.get("success") is True and "status" not in ex.json
         if control.render_shape == "B":
             return [
                 held("B-REN-07") if shape_b else broken("B-REN-07", "a shape A answer from a shape B server")

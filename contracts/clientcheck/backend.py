@@ -328,7 +328,10 @@ class WorldBackend:
         if render_id in self._renders:
             return self._error(409, f"Render id already used: {render_id}", status=409), ""  # U-14
         self._renders[render_id] = [len(self._renders), 0]
-        return _json_answer(200, self._job(render_id, "pending", 5)), "pending"
+        job = self._job(render_id, "pending", 5)
+        if "success" not in job:  # shape A: the documented answer beside the top-level fields (B-REN-04)
+            job = {"success": True, "data": {"id": render_id, "status": "pending", "progress": 5}, **job}
+        return _json_answer(200, job), "pending"
 
     def _poll(self, method: str, path: str, body: Any) -> tuple[Answer, str]:
         render_id = path.removeprefix("/api/render/proxy/lambda/")

@@ -38,6 +38,7 @@ from mockserver.testing import LiveServer, Wrapper
 CREDITS = Match("GET", "/api/credits/balance/simple")
 STATE = Match("GET", "/api/state/*")
 RUN_SSE = Match("POST", "/run_sse")
+SUBMIT = Match("POST", "/api/render/proxy/lambda")
 POLL = Match("GET", "/api/render/proxy/lambda/{}")
 DOWNLOAD = Match("GET", "/api/render/proxy/{}/download")
 UPLOAD = Match("POST", "/api/upload-video/*")
@@ -122,6 +123,14 @@ def _accept_unsupported(body: Any, scope: Scope) -> Any:
         "hash": "0" * 32,
     }
     return {"code": 0, "message": "success", "data": {"files": [entry], "session_state_applied": True}}
+
+
+def _submit_without_success(body: Any, scope: Scope) -> Any:
+    """The shape A submit answer as v1.9 alone would have it: no documented `success` and `data`."""
+    if isinstance(body, dict) and "status" in body:
+        body.pop("success", None)
+        body.pop("data", None)
+    return body
 
 
 def _drop_output_when_completed(body: Any, scope: Scope) -> Any:
@@ -372,6 +381,12 @@ CATALOGUE: tuple[PlantedBug, ...] = (
         "a generation without credits runs anyway and the balance goes negative",
         ("B-CRED-05", "B-CRED-02"),
         backend_class=OverdraftBackend,
+    ),
+    PlantedBug(
+        "submit-without-success",
+        "the shape A submit answer has no `success: true`, so an API-reference reader sees a refusal",
+        ("B-REN-04",),
+        wrap=json_rewrite(SUBMIT, _submit_without_success),
     ),
     PlantedBug(
         "completed-without-output",

@@ -47,6 +47,17 @@ def render_body(request: Request, job: RenderJob) -> dict[str, Any]:
     return body
 
 
+def submit_body(request: Request, job: RenderJob) -> dict[str, Any]:
+    """The submit answer: in shape B the documented one; in shape A the job's top-level fields and,
+    beside them, the documented `{"success": true, "data": {id, status, progress}}` (B-REN-04, U-14),
+    so that a skill written from either document reads it as an accepted export."""
+    body = render_body(request, job)
+    if "success" in body:  # shape B already is the documented answer
+        return body
+    documented = {"id": job.id, "status": job.status, "progress": job.progress}
+    return {"success": True, "data": documented, **body}
+
+
 async def submit(request: Request) -> Response:
     """POST /api/render/proxy/lambda (B-REN-01/02/03/04, B-ATTR-08, B-REN-15: free of credits)."""
     backend = backend_of(request)
@@ -54,7 +65,7 @@ async def submit(request: Request) -> Response:
     body = await read_json(request)
     rule = backend.faults.take("POST", request.url.path, ("render",)) if backend.faults else None
     job = backend.submit_render(account, body, attribution_present(request), rule.value if rule else None)
-    return plain(request, render_body(request, job))
+    return plain(request, submit_body(request, job))
 
 
 async def poll(request: Request) -> Response:

@@ -88,7 +88,12 @@ MIRRORED_COMPONENTS: dict[str, dict[str, str]] = {
         "actions": "AdkEventActions",
         "runError": "AdkRunError",
     },
-    "render-shape-a.schema.json": {"": "RenderShapeA", "status": "RenderStatus", "output": "RenderOutput"},
+    "render-shape-a.schema.json": {
+        "": "RenderShapeA",
+        "status": "RenderStatus",
+        "output": "RenderOutput",
+        "submit": "RenderSubmitShapeA",
+    },
     "render-shape-b.schema.json": {"": "RenderShapeB", "job": "RenderShapeBJob"},
 }
 
@@ -415,12 +420,29 @@ def test_render_submit_body() -> None:
 @pytest.mark.parametrize("operation_id", ["submitRender", "getRender"])
 def test_render_answers_in_either_shape(operation_id: str) -> None:
     """B-REN-06, B-REN-07: the render responses admit shape A and shape B; the disagreement is recorded."""
+    document = load_openapi()
     _, _, op = operation(operation_id)
     schema = op["responses"]["200"]["content"]["application/json"]["schema"]
-    refs = {branch["$ref"].rsplit("/", 1)[1] for branch in schema["oneOf"]}
-    assert {"RenderShapeA", "RenderShapeB"} <= refs
+    branches = list(schema["oneOf"])
+    for branch in schema["oneOf"]:  # the submit answer groups its two shapes in one anyOf
+        branches += deref(document, branch).get("anyOf", [])
+    refs = {branch["$ref"].rsplit("/", 1)[1] for branch in branches}
+    assert "RenderShapeB" in refs and refs & {"RenderShapeA", "RenderSubmitShapeA"}
     rules = {rule for entry in op["x-disagreements"] for rule in entry["rules"]}
     assert {"B-REN-06", "B-REN-07"} <= rules
+
+
+def test_every_submit_answer_is_the_documented_one() -> None:
+    """B-REN-04, U-14: in either shape the submit answer is `{success: true, data: {id, status, progress}}`,
+    and shape A keeps its top-level fields beside it; a top-level-only answer is no submit answer."""
+    answer = component_validator("RenderSubmitAnswer")
+    _, _, op = operation("submitRender")
+    examples = op["responses"]["200"]["content"]["application/json"]["examples"]
+    for example in examples.values():
+        assert answer.is_valid(example["value"]), example["summary"]
+    shape_a = examples["shapeA"]["value"]
+    assert component_validator("RenderShapeA").is_valid(shape_a)
+    assert not answer.is_valid({"id": "render_1", "status": "pending", "progress": 5})
 
 
 def test_download_is_an_mp4() -> None:

@@ -9,6 +9,7 @@ import av
 import httpx
 import pytest
 
+from contracts.spec import component_validator, validator
 from mockserver.settings import Settings
 from mockserver.testing import LiveServer
 
@@ -62,6 +63,21 @@ def test_full_export_flow_shape_a(user, tmp_path: Path) -> None:
         )
         assert container.duration / 1e6 == pytest.approx(draft["d"] / 1000, abs=1.1)
     assert user.credits() == credits  # B-REN-15: export is free
+
+
+def test_shape_a_submit_answer_satisfies_both_readers(user) -> None:
+    """B-REN-04, B-REN-06, U-14: in shape A the submit answer carries the one documented submit answer,
+    `{"success": true, "data": {id, status: "pending", progress: 5}}` (a v4.4 reader), and the v1.9
+    top-level fields as well (a v1.9 reader), so neither reader takes an accepted export for a refusal."""
+    session_id, draft = generated(user)
+    body = submit(user, session_id, draft, "render_both").json()
+    assert body["success"] is True
+    assert body["data"] == {"id": "render_both", "status": "pending", "progress": 5}
+    assert (body["id"], body["status"], body["progress"]) == ("render_both", "pending", 5)
+    assert component_validator("RenderSubmitShapeA").is_valid(body)
+    assert validator("render-shape-b").is_valid(body)  # what a reader of api-ref v4.4 expects
+    poll = user.get("/api/render/proxy/lambda/render_both").json()
+    assert "success" not in poll and poll["id"] == "render_both"  # the poll stays shape A (B-REN-06)
 
 
 def test_shape_b_option() -> None:
