@@ -30,6 +30,7 @@ from contracts.check.report import Report
 from contracts.check.samples import EDITS, GENERATION, QUESTIONS, title_edit
 from contracts.check.target import Target
 from contracts.check.walker import Account, RenderRef, SessionRef, Walker, exportable
+from contracts.check.walks import walk
 
 #: Steps per scenario: enough for session, generation, edit, render, poll and download.
 STEPS_PER_SCENARIO = 12
@@ -170,4 +171,8 @@ def run_machine(target: Target, report: Report, *, scenarios: int, seed: int) ->
         database=None,
         suppress_health_check=list(HealthCheck),
     )
-    hypothesis_seed(seed)(get_state_machine_test(machine, settings=config))()
+
+    def run(walk_seed: int) -> None:
+        hypothesis_seed(walk_seed)(get_state_machine_test(machine, settings=config))()
+
+    walk(run, seed=seed, report=report, phase="stateful")

@@ -477,7 +477,7 @@ def test_links_follow_the_export_flow() -> None:
     assert to_render["requestBody"]["draft"] == "$response.body#/data/state/draft"
     assert to_render["requestBody"]["sessionId"] == "$response.body#/data/session_id"
     to_poll = link("submitRender", "200", "GetRender")
-    assert to_poll["parameters"] == {"path.render_id": "$request.body#/id"}
+    assert to_poll["parameters"] == {"path.render_id": "$response.body#/data/id"}  # not from a refusal
     to_download = link("getRender", "200", "DownloadRender")
     assert to_download["operationId"] == "downloadRender"
     assert to_download["parameters"] == {"path.render_id": "$request.path.render_id"}
