@@ -4,25 +4,27 @@ from __future__ import annotations
 
 import html
 import json
-from functools import lru_cache
 
-import yaml
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
-from contracts import OPENAPI_PATH
 from mockserver import __version__
 from mockserver.api.common import backend_of, note_code
-
-
-@lru_cache(maxsize=1)
-def openapi_document() -> str:
-    return json.dumps(yaml.safe_load(OPENAPI_PATH.read_text(encoding="utf-8")))
+from mockserver.served_openapi import served_document
 
 
 async def openapi(request: Request) -> Response:
+    """The contract as this server keeps it: its error mode, render shape, profile and URL."""
     note_code(request, None)
-    return Response(openapi_document(), media_type="application/json")
+    base_url = str(request.base_url)
+    state = request.app.state
+    if not hasattr(state, "served_openapi"):
+        state.served_openapi = {}  # one document per URL the server is reached at
+    cache: dict[str, bytes] = state.served_openapi
+    if base_url not in cache:
+        document = served_document(backend_of(request).settings, base_url)
+        cache[base_url] = json.dumps(document).encode()
+    return Response(cache[base_url], media_type="application/json")
 
 
 async def index(request: Request) -> Response:

@@ -8,6 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mockserver.api.common import authenticate, backend_of, ok, read_json, text_field
+from mockserver.api.requests import conforming
 
 
 async def anonymous_token(request: Request) -> Response:
@@ -34,7 +35,7 @@ async def anonymous_token(request: Request) -> Response:
 async def claim_token(request: Request) -> Response:
     """POST /api/auth/claim-token: a `clm_` token for the browser link (B-AUTH-19/20, B-CLI-19)."""
     account = authenticate(request)
-    body = await read_json(request)
+    body = conforming(await read_json(request), "ClaimTokenRequest")
     task_id = text_field(body, "task_id")
     session_id = text_field(body, "session_id")
     assert task_id is not None and session_id is not None

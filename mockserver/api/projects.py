@@ -6,19 +6,17 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mockserver.api.common import authenticate, backend_of, ok, read_json, text_field
-from mockserver.errors import bad_request
+from mockserver.api.requests import conforming
 
 
 async def create_session(request: Request) -> Response:
     """POST /api/tasks/{user_id}/with-session/nemo_agent (B-SESS-01/03/05/06)."""
     backend = backend_of(request)
     account = authenticate(request)
+    body = conforming(await read_json(request, required=False), "CreateSessionRequest")  # U-12 first
     backend.resolve_user(account, request.path_params["user_id"])
-    body = await read_json(request, required=False)
-    task_name = text_field(body, "task_name", required=False) or "project"
+    task_name = (text_field(body, "task_name", required=False) or "").strip() or "project"  # B-SESS-06
     language = text_field(body, "language", required=False, max_len=35)
-    if not task_name.strip():
-        raise bad_request("`task_name` must not be empty")
     session = backend.create_session(account, task_name, language)
     data = {"task_id": session.task_id, "session_id": session.session_id}
     if backend.settings.session_user_id:

@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 
 from mockserver.api.common import attribution_present, authenticate, backend_of, note_code, plain, read_json
-from mockserver.errors import conflict
+from mockserver.api.requests import conforming
+from mockserver.errors import bad_request, conflict
 from mockserver.state.renders import RenderJob
 
 
 def render_body(request: Request, job: RenderJob) -> dict[str, Any]:
     """One job in the server's render shape."""
     base = str(request.base_url).rstrip("/")
-    url = f"{base}/cdn/render-result/{job.output_path.name}" if job.status == "completed" else None
+    # The file is named after the render id, which may be any text (U-19): quoted, the URL stays a URI.
+    name = quote(job.output_path.name)
+    url = f"{base}/cdn/render-result/{name}" if job.status == "completed" else None
     created_ms = int(job.submitted_at * 1000)
     completed_ms = int(job.completed_at * 1000) if job.completed_at is not None else None
     if backend_of(request).settings.render_shape == "B":  # B-REN-07, api-ref v4.4
@@ -63,6 +67,9 @@ async def submit(request: Request) -> Response:
     backend = backend_of(request)
     account = authenticate(request)
     body = await read_json(request)
+    if "session_id" in body and "sessionId" not in body:
+        raise bad_request("render submit takes camelCase `sessionId` (the one camelCase field, B-ENV-05)")
+    conforming(body, "RenderSubmitRequest")
     rule = backend.faults.take("POST", request.url.path, ("render",)) if backend.faults else None
     job = backend.submit_render(account, body, attribution_present(request), rule.value if rule else None)
     return plain(request, submit_body(request, job))

@@ -9,10 +9,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
 from mockserver.api.common import authenticate, backend_of, note_code, read_json
-from mockserver.errors import ApiError, bad_request
+from mockserver.api.requests import conforming
+from mockserver.errors import ApiError
 from mockserver.operations import Operation
 
-MAX_MESSAGE_CHARS = 20000
 #: U-05: no event:/id:/retry: fields; headers that keep proxies from buffering.
 STREAM_HEADERS = [
     (b"content-type", b"text/event-stream; charset=utf-8"),
@@ -43,42 +43,34 @@ class EventStream(Response):
         await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
+#: ADK's camelCase spellings of the run request's keys (B-ADK-09), read as their snake_case names.
+CAMEL_CASE = {
+    "appName": "app_name",
+    "userId": "user_id",
+    "sessionId": "session_id",
+    "newMessage": "new_message",
+}
+
+
+def run_request(body: dict[str, Any]) -> dict[str, Any]:
+    """The run request in snake_case, held to RunSseRequest (B-SSE-02, B-ADK-01, U-12)."""
+    for camel, snake in CAMEL_CASE.items():
+        if camel in body and snake not in body:
+            body[snake] = body.pop(camel)
+    return conforming(body, "RunSseRequest")
+
+
 def message_text(body: dict[str, Any]) -> str:
-    """The user's text from `new_message.parts[].text` (B-SSE-02, B-ADK-01)."""
-    message = body.get("new_message", body.get("newMessage"))
-    if not isinstance(message, dict):
-        raise bad_request('`new_message` is required: {"parts": [{"text": "..."}]}')
-    parts = message.get("parts")
-    if not isinstance(parts, list) or not parts:
-        raise bad_request("`new_message.parts` must be a non-empty list")
-    texts = []
-    for part in parts:
-        if not isinstance(part, dict):
-            raise bad_request("each part of `new_message.parts` is an object")
-        text = part.get("text")
-        if text is not None and not isinstance(text, str):
-            raise bad_request("`new_message.parts[].text` must be a string")
-        if text:
-            texts.append(text)
-    if not texts:
-        raise bad_request("`new_message.parts` holds no text")
-    joined = "\n".join(texts)
-    if len(joined) > MAX_MESSAGE_CHARS:
-        raise bad_request(f"the message is longer than {MAX_MESSAGE_CHARS} characters")
-    return joined
+    """The user's text from `new_message.parts[].text` (B-SSE-02, B-ADK-01), parts joined by lines."""
+    return "\n".join(part["text"] for part in body["new_message"]["parts"])
 
 
 async def run_sse(request: Request) -> Response:
     backend = backend_of(request)
     account = authenticate(request)  # U-09: 1001 as JSON before any stream
-    body = await read_json(request)
-    app_name = body.get("app_name", body.get("appName", "nemo_agent"))
-    if app_name != "nemo_agent":
-        raise bad_request("`app_name` must be nemo_agent (B-ENV-08)")
-    session_id = body.get("session_id", body.get("sessionId"))
-    if not isinstance(session_id, str) or not session_id:
-        raise bad_request("`session_id` is required (a string)")
-    backend.resolve_user(account, body.get("user_id", body.get("userId")))  # B-SSE-03
+    body = run_request(await read_json(request))
+    session_id = body["session_id"]
+    backend.resolve_user(account, body.get("user_id"))  # B-SSE-03
     text = message_text(body)
     try:
         session = backend.sessions.owned(account, session_id)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import re
 import shutil
 import unicodedata
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from starlette.responses import Response
 
 from mockserver import media
 from mockserver.api.common import authenticate, backend_of, ok, read_json
+from mockserver.api.requests import upload_url_pattern
 from mockserver.backend import Backend
 from mockserver.errors import FILE_TOO_LARGE, UNSUPPORTED_FILE, ApiError, bad_request
 from mockserver.state.sessions import Session
@@ -244,7 +246,12 @@ async def upload_urls(request: Request, backend: Backend, session: Session) -> R
     if source_type != "url":
         raise bad_request('`source_type` must be "url"')
     planned = []
+    extensions = tuple(ext for exts in backend.profile.accepted_formats.values() for ext in exts)
     for url in urls:
+        if not re.fullmatch(upload_url_pattern(extensions), url):  # the served document's pattern
+            raise ApiError(
+                UNSUPPORTED_FILE, f"Cannot fetch {url[:200]}: not an http(s) URL of a supported file"
+            )
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ApiError(UNSUPPORTED_FILE, f"Cannot fetch {url[:200]}: only http(s) URLs")
