@@ -12,7 +12,7 @@ from typing import Any
 import av
 import yaml
 
-from contracts import FIXTURES_DIR
+from checkout import FIXTURES_DIR
 from mockserver.testing import LiveServer
 
 COMMANDS = yaml.safe_load((FIXTURES_DIR / "curl" / "nemo-video-v1.9.yaml").read_text(encoding="utf-8"))[
