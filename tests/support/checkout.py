@@ -9,6 +9,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
+PROJECT_DIR = Path(__file__).resolve().parents[2]
 TESTS_DIR = PROJECT_DIR / "tests"
 FIXTURES_DIR = PROJECT_DIR / "fixtures"
