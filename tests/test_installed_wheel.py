@@ -34,6 +34,8 @@ import pytest
 from checkout import PROJECT_DIR
 from contracts.resources import PROFILES_DIR, SCENARIOS_DIR
 
+pytestmark = pytest.mark.live  # the console scripts serve on loopback ports
+
 PACKAGES = ("mockserver", "client", "contracts")
 #: What a source tree copy for the build leaves out: environments, caches, earlier builds.
 NOT_SOURCE = (
