@@ -1,12 +1,10 @@
-"""The NemoVideo API as data: OpenAPI document, JSON Schemas, behaviour catalogue, profiles."""
+"""The NemoVideo API as data: OpenAPI document, JSON Schemas, behaviour catalogue, profiles.
+
+Where each shipped file lives is decided in `contracts.resources`.
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
+from contracts.resources import BEHAVIOURS_PATH, OPENAPI_PATH, PACKAGE_DIR, SCHEMAS_DIR
 
-PACKAGE_DIR = Path(__file__).resolve().parent
-PROJECT_DIR = PACKAGE_DIR.parent
-FIXTURES_DIR = PROJECT_DIR / "fixtures"
-SCHEMAS_DIR = PACKAGE_DIR / "schemas"
-OPENAPI_PATH = PACKAGE_DIR / "openapi.yaml"
-BEHAVIOURS_PATH = PACKAGE_DIR / "behaviours.yaml"
+__all__ = ["BEHAVIOURS_PATH", "OPENAPI_PATH", "PACKAGE_DIR", "SCHEMAS_DIR"]

@@ -21,9 +21,10 @@ from typing import Any
 
 import yaml
 
-from contracts import BEHAVIOURS_PATH, PROJECT_DIR
+from contracts import BEHAVIOURS_PATH
 
-TESTS_DIR = PROJECT_DIR / "tests"
+#: A checkout's tests, relative to the working directory (run the report from the repository root).
+TESTS_DIR = Path("tests")
 
 #: The sides a rule can bind.
 BINDS = ("server", "client", "both", "none")

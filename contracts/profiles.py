@@ -1,6 +1,6 @@
 """Skill profiles: SKILL.md files whose frontmatter sets the limits a skill documents (B-PROF-*).
 
-A profile is read from a shipped fixture (`fixtures/profiles/<name>/SKILL.md`) or from any
+A profile is read from a shipped one (`contracts/data/profiles/<name>/SKILL.md`) or from any
 SKILL.md a user points at. Both the mock and the client read profiles through this module.
 
 Where a value comes from, weakest first: the upstream defaults (the `Profile` field defaults),
@@ -23,10 +23,9 @@ from typing import Any
 
 import yaml
 
-from contracts import FIXTURES_DIR
+from contracts.resources import PROFILES_DIR
 
 DEFAULT_PROFILE = "nemo-video"
-PROFILES_DIR = FIXTURES_DIR / "profiles"
 SKILL_FILE = "SKILL.md"
 
 #: Upload caps are written in MB; the twin reads 1 MB as 1024 * 1024 bytes.
@@ -117,7 +116,7 @@ class ProfileError(ValueError):
 
 
 def shipped_profiles() -> list[str]:
-    """Names of the profiles shipped under fixtures/profiles, sorted."""
+    """Names of the shipped profiles (contracts/data/profiles), sorted."""
     if not PROFILES_DIR.is_dir():
         return []
     return sorted(p.name for p in PROFILES_DIR.iterdir() if (p / SKILL_FILE).is_file())

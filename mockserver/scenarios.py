@@ -1,4 +1,4 @@
-"""Named failure scenarios (`fixtures/scenarios/*.yaml`), armed by `nemo-mock serve --scenario NAME`.
+"""Named failure scenarios (`contracts/data/scenarios/*.yaml`), armed by `nemo-mock serve --scenario NAME`.
 
 A scenario is one common failure made reproducible: the mock's settings (seed, profile, time
 scale, other options), the fault rules armed at start, steps that act after a given request (move
@@ -36,15 +36,14 @@ from typing import Any
 import yaml
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from contracts import FIXTURES_DIR
 from contracts.profiles import BYTES_PER_MB, Profile, load_profile
+from contracts.resources import SCENARIOS_DIR
 from mockserver.backend import Backend
 from mockserver.faults import FaultError, parse_rule
 from mockserver.settings import Settings
 from mockserver.state.accounts import Account
 from mockserver.state.ledger import Ledger
 
-SCENARIOS_DIR = FIXTURES_DIR / "scenarios"
 SUFFIX = ".yaml"
 CONTROL_PREFIX = "/_mock"
 RESET_PATH = "/_mock/reset"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from contracts import PROJECT_DIR
+from checkout import PROJECT_DIR
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:

@@ -1,4 +1,4 @@
-"""The timeline drafts the scripted agent builds generated videos from (fixtures/drafts).
+"""The timeline drafts the scripted agent builds generated videos from (contracts/data/drafts).
 
 `index.yaml` lists the drafts (file, description, keywords, exportable) and may name a
 `fallback`. A prompt picks the first exportable draft, in list order, one of whose keywords
@@ -17,10 +17,10 @@ from typing import Any
 
 import yaml
 
-import contracts
+from contracts.resources import DRAFTS_DIR
 from mockserver.agent.timeline import video_segments
 
-DEFAULT_DRAFTS_DIR = contracts.FIXTURES_DIR / "drafts"
+DEFAULT_DRAFTS_DIR = DRAFTS_DIR
 INDEX_NAME = "index.yaml"
 
 
@@ -116,7 +116,7 @@ def _load_index(drafts_dir: Path) -> DraftIndex:
 
 
 def load_draft_index(drafts_dir: Path | None = None) -> DraftIndex:
-    """The index of `drafts_dir` (default `fixtures/drafts`); empty when there is no index."""
+    """The index of `drafts_dir` (default `contracts/data/drafts`); empty when there is no index."""
     return _load_index((drafts_dir or DEFAULT_DRAFTS_DIR).resolve())
 
 

@@ -15,6 +15,7 @@ import av
 import httpx
 import pytest
 
+from checkout import FIXTURES_DIR
 from client.cli import (
     EXIT_AUTH,
     EXIT_CREDITS,
@@ -26,7 +27,6 @@ from client.cli import (
     EXIT_USAGE,
     main,
 )
-from contracts import FIXTURES_DIR
 from mockserver.testing import LiveServer
 
 pytestmark = pytest.mark.live

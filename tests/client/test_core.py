@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
+from checkout import FIXTURES_DIR
 from client import AsyncClient, Client
 from client._core import upload_parts
 from client.clock import FakeClock
@@ -51,7 +52,6 @@ from client.models import (
     UploadResult,
 )
 from client.sse import HeartbeatEvent, StreamEvent, TextEvent, ToolCallEvent, ToolResultEvent
-from contracts import FIXTURES_DIR
 from contracts.profiles import load_profile
 
 API = "https://api.test"

@@ -16,11 +16,11 @@ import av
 import httpx
 import pytest
 
+from checkout import FIXTURES_DIR
 from client import AsyncClient, Client, ClientConfig, Project
 from client.flows import AsyncSkill, Failure, MessageKind, Outcome, Skill
 from client.flows.reader import RAW_CLIP_READY, STILL_WORKING
 from client.remedies import remedy
-from contracts import FIXTURES_DIR
 from contracts.profiles import load_profile
 from mockserver.settings import Settings
 from mockserver.testing import LiveServer

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from checkout import FIXTURES_DIR
 from client.sse import (
     AsyncEventStream,
     ErrorEvent,
@@ -24,7 +25,6 @@ from client.sse import (
     events_from_data,
     parse_events,
 )
-from contracts import FIXTURES_DIR
 
 SSE_DIR = FIXTURES_DIR / "sse"
 SEEDANCE = "generate_video_with_seedance"

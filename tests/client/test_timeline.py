@@ -24,7 +24,7 @@ from client.timeline import (
     suggest_next_steps,
     summarize,
 )
-from contracts import FIXTURES_DIR
+from contracts.resources import DRAFTS_DIR
 
 DOCUMENTED_SUMMARY = (
     "Timeline (3 tracks): 1. Video: city timelapse (0-10s) 2. BGM: Lo-fi (0-10s, 35%) "
@@ -98,8 +98,8 @@ def test_summary_matches_the_documented_line() -> None:
 
 
 def test_summary_of_the_shipped_fixture() -> None:
-    """B-STATE-06: fixtures/drafts/city-timelapse.json summarises to the documented line."""
-    fixture = json.loads((FIXTURES_DIR / "drafts" / "city-timelapse.json").read_text(encoding="utf-8"))
+    """B-STATE-06: contracts/data/drafts/city-timelapse.json summarises to the documented line."""
+    fixture = json.loads((DRAFTS_DIR / "city-timelapse.json").read_text(encoding="utf-8"))
     assert summarize(fixture) == DOCUMENTED_SUMMARY
     assert is_export_ready(fixture)
 

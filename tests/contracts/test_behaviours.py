@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from contracts import BEHAVIOURS_PATH, PROJECT_DIR
+from checkout import PROJECT_DIR, TESTS_DIR
+from contracts import BEHAVIOURS_PATH
 from contracts.coverage import (
     BINDS,
     MODULE_LEVEL,
@@ -192,7 +193,7 @@ def test_uncovered_rules_show_their_reason() -> None:
 
 def test_no_test_names_an_unknown_id() -> None:
     """Coverage: every rule id named anywhere under tests/ exists in the catalogue."""
-    assert unknown_ids_in_tests() == []
+    assert unknown_ids_in_tests(TESTS_DIR) == []
 
 
 def test_unknown_id_check_catches_a_planted_id(tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from contracts import PROJECT_DIR
+from checkout import PROJECT_DIR
 from contracts.clientcheck import Interaction, ServedClient, load_callable, run_reference
 from contracts.clientcheck.cli import add_arguments, main, run
 from contracts.clientcheck.properties import PROPERTIES

@@ -1,4 +1,4 @@
-"""fixtures/drafts: timeline drafts that satisfy draft.schema.json, and their index."""
+"""contracts/data/drafts: timeline drafts that satisfy draft.schema.json, and their index."""
 
 from __future__ import annotations
 
@@ -10,10 +10,9 @@ from typing import Any
 import pytest
 import yaml
 
-from contracts import FIXTURES_DIR
+from contracts.resources import DRAFTS_DIR
 from contracts.spec import validator
 
-DRAFTS_DIR = FIXTURES_DIR / "drafts"
 REQUIRED_DRAFTS = {
     "city-timelapse",
     "generated-clip-5s",

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from contracts import PROJECT_DIR
+from checkout import PROJECT_DIR
 from contracts.plugin import FaultHelper
 
 DOC = PROJECT_DIR / "docs" / "ci-contract-check.md"

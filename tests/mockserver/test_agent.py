@@ -432,7 +432,7 @@ def test_generation_stages_change_the_draft(drafts_dir: Path, no_drafts: Path) -
 
 
 def test_generation_builds_on_the_matching_fixture(drafts_dir: Path, no_drafts: Path) -> None:
-    """B-SSE-11 with fixtures/drafts: keyword match, else the fallback, else a built-in 5 s clip."""
+    """B-SSE-11 with contracts/data/drafts: keyword match, else the fallback, else a built-in 5 s clip."""
     p = plan("make a video of a city skyline", None, 1, drafts_dir)
     final = run_applies(p.steps, None)
     assert final is not None and final["d"] == 10000
@@ -712,7 +712,7 @@ def test_chinese_messages_get_chinese_replies(drafts_dir: Path) -> None:
 
 
 def test_real_fixture_index_loads() -> None:
-    """fixtures/drafts/index.yaml: every exportable draft loads and is valid; prompts find theirs."""
+    """contracts/data/drafts/index.yaml: every exportable draft loads and is valid; prompts find theirs."""
     index = load_draft_index()
     assert index.entries
     for entry in index.entries:

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from contracts import FIXTURES_DIR
+from checkout import FIXTURES_DIR
 from contracts.profiles import load_profile
 from mockserver.settings import Settings
 from mockserver.testing import LiveServer

@@ -23,7 +23,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from contracts import FIXTURES_DIR
+from checkout import FIXTURES_DIR
+from contracts.resources import DRAFTS_DIR
 from mockserver.media import (
     MediaInfo,
     RenderResult,
@@ -34,7 +35,6 @@ from mockserver.media import (
 )
 
 MEDIA_DIR = FIXTURES_DIR / "media"
-DRAFTS_DIR = FIXTURES_DIR / "drafts"
 COLOUR_TOLERANCE = 12  # per channel, after H.264 and 4:2:0 subsampling of a flat block
 
 # ---------------------------------------------------------------------------- helpers

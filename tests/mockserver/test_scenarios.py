@@ -1,4 +1,4 @@
-"""Failure scenarios (fixtures/scenarios/*.yaml) and the reference client's documented reaction to each.
+"""Failure scenarios (contracts/data/scenarios/*.yaml) and the reference client's documented reaction to each.
 
 Each reaction test arms one scenario on a live mock and runs the scenario's own `client.commands`
 through the reference client's workflows (`client.flows.Skill`), at time scale 0 on both sides.
