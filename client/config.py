@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from contracts.profiles import DEFAULT_PROFILE, Profile, ProfileError
+from contracts.wording import CLAIM_TOKEN_PREFIX
 
 from .attribution import SkillAttribution, load_attribution
 from .clock import check_time_scale
@@ -65,7 +66,7 @@ class ClientConfig:
             raise ConfigError(f"time scale: {exc}") from None
         if self.client_id is not None:
             object.__setattr__(self, "client_id", check_client_id(self.client_id))
-        if self.token is not None and self.token.startswith("clm_"):
+        if self.token is not None and self.token.startswith(CLAIM_TOKEN_PREFIX):
             # B-AUTH-20/21: a claim token only opens the browser link; as a bearer it always fails.
             raise ConfigError("NEMO_TOKEN holds a claim token (clm_…); it grants no API access")
         if self.config_dir is not None:

@@ -12,10 +12,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from urllib.parse import quote
 
+from contracts import wording
 from contracts.profiles import DOCUMENTED_FORMATS
 
 DEFAULT_WEB_URL = "https://nemovideo.com"  # B-ENV-02
-USER_TOKEN_PREFIX = "nmv_usr_"  # B-AUTH-04
+USER_TOKEN_PREFIX = wording.USER_TOKEN_PREFIX  # B-AUTH-04
 ANONYMOUS_USER_PREFIX = "anon_"  # B-AUTH-04
 
 #: Render failed again after the one retry with a new id (B-CLI-16, v1.9 §7 "Common").

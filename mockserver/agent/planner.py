@@ -14,6 +14,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from contracts import wording
 from contracts.profiles import Profile
 from mockserver.agent import texts
 from mockserver.agent.intents import ASPECT_SIZES, Edit, Intent, IntentKind, Language, quoted_texts
@@ -37,8 +38,8 @@ from mockserver.agent.timeline import (
 )
 from mockserver.events import Apply, Call, Result, Say, Step, Work
 
-GENERATE_TOOL = "generate_video_with_seedance"  # B-SSE-07
-EDIT_TOOL = "edit_multitrack"  # B-SSE-07
+GENERATE_TOOL = wording.GENERATE_TOOL  # B-SSE-07
+EDIT_TOOL = wording.EDIT_TOOL  # B-SSE-07
 SILENT_EDIT_RATE = 0.3  # B-SSE-09
 TEMPORARY_ISSUE_RATE = 0.1  # B-SSE-12: "now and then"; the rate is the mock's choice
 GENERATION_INTRO_RATE = 0.8
@@ -58,6 +59,7 @@ class Plan:
     kind: IntentKind
     chargeable: bool
     silent: bool  # the turn ends on a tool_result without any text (B-SSE-09)
+    language: Language = "en"  # what the turn speaks, for texts added on its way (B-SSE-12)
 
 
 def plan_turn(
@@ -120,7 +122,7 @@ def _plan_question(
         Say(texts.answer(intent.prompt, intent.language, rng, profile, summary)),
     ]
     steps += _tail(rng, intent.language)
-    return Plan(tuple(steps), "question", chargeable=False, silent=False)
+    return Plan(tuple(steps), "question", chargeable=False, silent=False, language=intent.language)
 
 
 # ------------------------------------------------------------------------------ edits
@@ -160,7 +162,7 @@ def _plan_edit(
         # Nothing to edit yet: a text-only answer, no tool, no charge.
         steps: list[Step] = [_work(rng, profile.text_reply_s), Say(texts.no_draft(intent.language, rng))]
         steps += _tail(rng, intent.language)
-        return Plan(tuple(steps), "edit", chargeable=False, silent=False)
+        return Plan(tuple(steps), "edit", chargeable=False, silent=False, language=intent.language)
     edits = tuple(_resolve(edit, draft, rng, intent.prompt, intent.language) for edit in intent.edits)
     call_id = new_id("call")
     preview = apply_edits(draft, edits)
@@ -176,7 +178,7 @@ def _plan_edit(
         summary = track_summary(preview, intent.language)
         steps.append(Say(texts.edit_done(intent.language, rng, changes, summary)))
         steps += _tail(rng, intent.language)
-    return Plan(tuple(steps), "edit", chargeable=True, silent=silent)
+    return Plan(tuple(steps), "edit", chargeable=True, silent=silent, language=intent.language)
 
 
 # ------------------------------------------------------------------------------ generation
@@ -396,4 +398,4 @@ def _plan_generation(
         Say(texts.generation_done(language, rng, track_summary(final, language))),
     ]
     steps += _tail(rng, language)
-    return Plan(tuple(steps), "generate", chargeable=True, silent=False)
+    return Plan(tuple(steps), "generate", chargeable=True, silent=False, language=language)

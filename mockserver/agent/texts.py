@@ -10,14 +10,12 @@ from __future__ import annotations
 import random
 import re
 
+from contracts import wording
 from contracts.profiles import Profile
 from mockserver.agent.intents import QUOTED_TEXT, Language, quoted_texts
 
-TEMPORARY_ISSUE = {
-    # U-18: only the opening words are documented; the rest is the mock's wording.
-    "en": "I encountered a temporary issue while processing your request. Please try again.",
-    "zh": "处理您的请求时遇到了临时问题，请稍后重试。",
-}
+#: U-18: the trailing noise text per language; one home with the pattern clients filter it by.
+TEMPORARY_ISSUE = wording.TEMPORARY_ISSUE
 
 _TOPICS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("greeting", re.compile(r"^\W*(hi|hello|hey|good (morning|afternoon|evening))\b|^\W*(你好|您好|嗨)")),
