@@ -56,6 +56,8 @@ _AUTO_ADDED = frozenset(
         ChangeKind.EFFECT_ADDED,
         ChangeKind.TRANSITION_ADDED,
         ChangeKind.TRACK_ADDED,
+        ChangeKind.SOUND_ADDED,
+        ChangeKind.STICKER_ADDED,
     }
 )
 
@@ -200,6 +202,8 @@ def _auto_added(change: Change) -> str:
         ChangeKind.EFFECT_ADDED: f"the effect {change.subject}",
         ChangeKind.TRANSITION_ADDED: f"the transition {change.subject}",
         ChangeKind.TRACK_ADDED: f"the track {change.subject}",
+        ChangeKind.SOUND_ADDED: f"the sound effect {change.subject} {change.detail}",
+        ChangeKind.STICKER_ADDED: f"the sticker {change.subject} {change.detail}",
     }[change.kind]
 
 
