@@ -15,7 +15,6 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from mockserver.agent import vocabulary
 from mockserver.agent import vocabulary as words
 from mockserver.agent.measures import (
     Moment,
@@ -131,7 +130,7 @@ _PLACEHOLDER = "\x00q{}\x00"
 _RATIO = re.compile(r"\b(\d{1,2})\s*[:x/]\s*(\d{1,2})\b|(\d{1,2})\s*[：比]\s*(\d{1,2})")
 
 
-def _first(choices: vocabulary.Choices, text: str) -> str | None:
+def _first(choices: words.Choices, text: str) -> str | None:
     return next((name for name, pattern in choices if pattern.search(text)), None)
 
 
@@ -148,7 +147,7 @@ def detect_language(text: str) -> Language:
 def generation_params(text: str) -> dict[str, Any]:
     """Duration, aspect ratio, canvas size and resolution a generation request states."""
     lowered = text.lower()
-    aspect = _first(vocabulary.ASPECTS, lowered)
+    aspect = _first(words.ASPECTS, lowered)
     if aspect not in ASPECT_SIZES:
         aspect = None  # a shape a generation does not offer (4:3): the default canvas
     resolution_match = _RESOLUTION.search(lowered)
@@ -305,18 +304,19 @@ def _has_sound(clause: str) -> bool:
     return name in words.PLAIN_SOUNDS
 
 
+#: Edit kinds a word of their own marks ("title", "贴纸"); sounds and effects need a closer look.
+_MARKED: tuple[tuple[EditOp, re.Pattern[str]], ...] = (
+    ("title", words.TITLE),
+    ("bgm", words.BGM),
+    ("subtitles", words.SUBTITLES),
+    ("transition", words.TRANSITION),
+    ("sticker", words.STICKER),
+)
+
+
 def _adding_ops(clause: str) -> list[EditOp]:
     """The kinds of edit a clause asks for, in a fixed order."""
-    ops: list[EditOp] = []
-    for op, pattern in (
-        ("title", words.TITLE),
-        ("bgm", words.BGM),
-        ("subtitles", words.SUBTITLES),
-        ("transition", words.TRANSITION),
-        ("sticker", words.STICKER),
-    ):
-        if pattern.search(clause):
-            ops.append(op)  # type: ignore[arg-type]
+    ops: list[EditOp] = [op for op, pattern in _MARKED if pattern.search(clause)]
     sound = _has_sound(clause)
     if sound:
         ops.append("sound")
