@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import mimetypes
+import time
 import uuid
 from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass, field
@@ -30,7 +31,8 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
-from .clock import Clock, ScaledClock
+from . import timescale
+from .clock import Clock, ScaledClock, seconds_text
 from .config import ClientConfig, new_client_id, save_client_id
 from .errors import (
     ExportBlocked,
@@ -179,6 +181,15 @@ class BaseClient:
         self._token = self.config.token
         self._client_id = self.config.client_id
         self.token_origin: TokenOrigin | None = "config" if self._token else None
+        #: Where the clock's scale came from, for messages about waits: NEMO_TIME_SCALE, the server
+        #: (the handshake), or the default.
+        self.time_scale_origin: Literal["env", "server", "default"] = (
+            "env" if self.config.time_scale_mode == "check" else "default"
+        )
+        self.real_clock: Callable[[], float] = time.monotonic
+        # The handshake is only for a clock of our own; an injected one (a test's) decides time itself.
+        own_clock = isinstance(self.clock, ScaledClock)
+        self._scale_settled = self.config.time_scale_mode == "ignore" or not own_clock
 
     # ------------------------------------------------------------------ state
 
@@ -198,6 +209,60 @@ class BaseClient:
         self._client_id = client_id
         if self.config.config_dir is not None:
             save_client_id(self.config.config_dir, client_id)
+
+    # ------------------------------------------------------------------ the time-scale handshake
+
+    def health_request(self) -> RequestSpec | None:
+        """`GET /_mock/health` before the first wait, or None when the scale is settled (client.timescale)."""
+        if self._scale_settled:
+            return None
+        asked, theirs = timescale.known_scale(self.config.api_url)
+        if asked:
+            self._adopt_time_scale(theirs)
+            return None
+        timeout = httpx.Timeout(5.0, connect=5.0)
+        return RequestSpec("health", "GET", self.url(timescale.HEALTH_PATH), {}, timeout=timeout)
+
+    def settle_time_scale(self, reply: Reply | None) -> None:
+        """The answer to `health_request` (None: the server could not be asked)."""
+        stated = timescale.parse_health(reply.status, reply.content) if reply is not None else None
+        self._adopt_time_scale(timescale.remember_scale(self.config.api_url, stated))
+
+    def _adopt_time_scale(self, theirs: float | None) -> None:
+        """Follow the server's scale, or warn that ours differs from it."""
+        self._scale_settled = True
+        url = self.config.api_url
+        if theirs is None or not isinstance(self.clock, ScaledClock):
+            return
+        if self.config.time_scale_mode == "follow":
+            if self.clock.time_scale != theirs:
+                self.clock.set_time_scale(theirs)
+            self.time_scale_origin = "server"
+        elif self.config.time_scale_mode == "check" and theirs != self.clock.time_scale:
+            timescale.warn_once(url, timescale.mismatch_line(url, self.clock.time_scale, theirs))
+
+    def wait_mark(self) -> tuple[float, float]:
+        """Now, in real and in clock time: where a run of waits starts (see `describe_waits`)."""
+        return self.real_clock(), self.clock.now()
+
+    def describe_waits(self, count: int, noun: str, since: tuple[float, float]) -> str:
+        """ "10 polls over 0.4 s at NEMO_TIME_SCALE=0": what a run of waits since `wait_mark()` really
+        took, for timeout messages. On an injected clock (a test's), that clock's time is the real one."""
+        if not isinstance(self.clock, ScaledClock):
+            return f"{count} {noun} over {max(0.0, self.clock.now() - since[1]):g} s"
+        real = seconds_text(max(0.0, self.real_clock() - since[0]))
+        scale = self.clock.time_scale
+        if self.time_scale_origin == "env":
+            at = f" at NEMO_TIME_SCALE={scale:g}"
+        elif self.time_scale_origin == "server":
+            at = f" at the server's time scale {scale:g}"
+        else:
+            at = f" at time scale {scale:g}"
+        _, theirs = timescale.known_scale(self.config.api_url)
+        hint = ""
+        if theirs is not None and theirs != scale:
+            hint = f" (the server runs at time scale {theirs:g}: unset NEMO_TIME_SCALE to follow it)"
+        return f"{count} {noun} over {real} s{at}{hint}"
 
     # ------------------------------------------------------------------ URLs
 

@@ -29,6 +29,7 @@ from ._core import (
 )
 from .clock import Clock
 from .config import ClientConfig
+from .errors import NemoError
 from .models import AnonymousToken, ClaimToken, Credits, RenderJob, Session, State, UploadResult
 from .sse import EventStream
 
@@ -95,12 +96,23 @@ class Client(BaseClient):
             finally:
                 response.close()
 
+    def _wait(self, seconds: float) -> None:
+        """Wait on the clock; before the first wait, the time-scale handshake (client.timescale)."""
+        request = self.health_request()
+        if request is not None:
+            try:
+                reply: Reply | None = self._send(request)
+            except NemoError:
+                reply = None  # no answer: the server says nothing about its time scale
+            self.settle_time_scale(reply)
+        self.clock.sleep(seconds)
+
     def _drive(self, plan: Plan[T]) -> T:
         try:
             step = next(plan)
             while True:
                 if isinstance(step, Sleep):
-                    self.clock.sleep(step.seconds)
+                    self._wait(step.seconds)
                     step = plan.send(None)
                 else:
                     step = plan.send(self._send(step))

@@ -63,7 +63,8 @@ environment (all optional):
   SKILL_SOURCE      the X-Skill-Platform value (default: detected from the skill file's path)
   NEMO_CONFIG_DIR   where the client id, the current project and an anonymous token obtained
                     by the CLI are kept (default ~/.config/nemovideo); NEMO_TOKEN is never stored
-  NEMO_TIME_SCALE   how much faster documented waits run; 0 = do not wait (default 1)
+  NEMO_TIME_SCALE   how much faster documented waits run; 0 = do not wait (default: the time
+                    scale the server states in GET /_mock/health, else 1)
 
 exit codes:
   0  success

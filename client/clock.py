@@ -67,6 +67,12 @@ class ScaledClock:
     def now(self) -> float:
         return self.start + self._offset + (self._real() - self._real0) * self.time_scale
 
+    def set_time_scale(self, time_scale: float) -> None:
+        """Run at another scale from now on; virtual time so far is kept (the time-scale handshake)."""
+        now = self.now()
+        self.time_scale = check_time_scale(time_scale)
+        self.start, self._offset, self._real0 = now, 0.0, self._real()
+
     def real_seconds(self, seconds: float) -> float:
         """The real time `seconds` of virtual time take (0 at scale 0)."""
         return 0.0 if self.time_scale == 0 else max(0.0, seconds) / self.time_scale
@@ -87,6 +93,11 @@ class ScaledClock:
         behind = target - self.now()
         if behind > 0:
             self._offset += behind
+
+
+def seconds_text(seconds: float) -> str:
+    """Real seconds for a message: "0.04", "0.4", "12.3"."""
+    return f"{seconds:.2f}" if seconds < 0.1 else f"{seconds:.1f}"
 
 
 class FakeClock:

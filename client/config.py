@@ -2,7 +2,8 @@
 
 Environment (all optional, B-ENV-03): `NEMO_API_URL` (B-ENV-01), `NEMO_WEB_URL` (B-ENV-02),
 `NEMO_TOKEN` (B-AUTH-13), `NEMO_CLIENT_ID` (B-AUTH-12), `SKILL_SOURCE` (B-ATTR-02), and the twin's
-own `NEMO_CONFIG_DIR` (default `~/.config/nemovideo`) and `NEMO_TIME_SCALE` (default 1).
+own `NEMO_CONFIG_DIR` (default `~/.config/nemovideo`) and `NEMO_TIME_SCALE` (default: the time
+scale the server states in `GET /_mock/health`, else 1; see `client.timescale`).
 
 The config directory holds `client_id` (the id only, B-AUTH-12) and `project.json` (the current
 session, task, claim token and user id). The user token is never written there: B-ENV-04 names the
@@ -21,10 +22,12 @@ from pathlib import Path
 from typing import Any
 
 from contracts.profiles import DEFAULT_PROFILE, Profile, ProfileError
+from contracts.wording import CLAIM_TOKEN_PREFIX
 
 from .attribution import SkillAttribution, load_attribution
 from .clock import check_time_scale
 from .errors import ConfigError
+from .timescale import ScaleMode
 
 DEFAULT_API_URL = "https://mega-api-prod.nemovideo.ai"
 DEFAULT_WEB_URL = "https://nemovideo.com"
@@ -46,6 +49,9 @@ class ClientConfig:
     client_id: str | None = None
     config_dir: Path | None = None  # None: nothing is persisted (a new client id stays in memory)
     time_scale: float = 1.0
+    #: The time-scale handshake (client.timescale): "follow" the server's, "check" ours against it
+    #: (warn when they differ), or "ignore" it. `from_env` follows when NEMO_TIME_SCALE is unset.
+    time_scale_mode: ScaleMode = "ignore"
     skill_name: str = DEFAULT_PROFILE
     skill_version: str | None = "1.9"
     skill_platform: str = "unknown"
@@ -65,7 +71,7 @@ class ClientConfig:
             raise ConfigError(f"time scale: {exc}") from None
         if self.client_id is not None:
             object.__setattr__(self, "client_id", check_client_id(self.client_id))
-        if self.token is not None and self.token.startswith("clm_"):
+        if self.token is not None and self.token.startswith(CLAIM_TOKEN_PREFIX):
             # B-AUTH-20/21: a claim token only opens the browser link; as a bearer it always fails.
             raise ConfigError("NEMO_TOKEN holds a claim token (clm_…); it grants no API access")
         if self.config_dir is not None:
@@ -90,7 +96,8 @@ class ClientConfig:
         """Read the environment; creates and persists a client id when there is none (B-AUTH-12)."""
         env = os.environ if env is None else env
         config_dir = expand_path(env.get("NEMO_CONFIG_DIR") or DEFAULT_CONFIG_DIR, env)
-        raw_scale = env.get("NEMO_TIME_SCALE") or "1"
+        raw_scale = (env.get("NEMO_TIME_SCALE") or "").strip() or "1"
+        scale_mode: ScaleMode = "check" if (env.get("NEMO_TIME_SCALE") or "").strip() else "follow"
         try:
             time_scale = check_time_scale(float(raw_scale))
         except ValueError:
@@ -110,6 +117,7 @@ class ClientConfig:
             client_id=resolve_client_id(env, config_dir),
             config_dir=config_dir,
             time_scale=time_scale,
+            time_scale_mode=scale_mode,
             skill_name=attribution.name,
             skill_version=attribution.version,
             skill_platform=attribution.platform,

@@ -17,15 +17,16 @@ from collections.abc import Mapping
 from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar
 
+from contracts import wording
 from contracts.profiles import DEFAULT_EXPORT_BLOCKED_REMEDY, DOCUMENTED_FORMATS
 
-_TOKEN_RE = re.compile(r"nmv_usr_[^\s\"'<>&,;]*")
+_TOKEN_RE = re.compile(re.escape(wording.USER_TOKEN_PREFIX) + r"[^\s\"'<>&,;]*")
 _MAX_MESSAGE = 300
 
 
 def mask_secrets(text: str) -> str:
     """`text` with every user token (`nmv_usr_…`) replaced by `nmv_usr_***` (B-AUTH-22)."""
-    return _TOKEN_RE.sub("nmv_usr_***", text)
+    return _TOKEN_RE.sub(wording.USER_TOKEN_PREFIX + "***", text)
 
 
 def _formats_line() -> str:
@@ -182,11 +183,11 @@ class StreamTimeout(NemoError):
 
 #: Business codes (B-ERR-01) and plain HTTP codes (B-ERR-02) to their exception.
 ERRORS_BY_CODE: dict[int, type[NemoError]] = {
-    1001: TokenInvalid,
-    1002: SessionNotFound,
-    2001: InsufficientCredits,
-    4001: UnsupportedFile,
-    4002: FileTooLarge,
+    wording.TOKEN_INVALID: TokenInvalid,
+    wording.SESSION_NOT_FOUND: SessionNotFound,
+    wording.INSUFFICIENT_CREDITS: InsufficientCredits,
+    wording.UNSUPPORTED_FILE: UnsupportedFile,
+    wording.FILE_TOO_LARGE: FileTooLarge,
     402: ExportBlocked,
     429: RateLimited,
 }

@@ -32,6 +32,8 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from contracts.wording import is_temporary_issue
+
 
 class GuiAction(StrEnum):
     """A follow-up the client performs instead of showing a GUI instruction (B-CLI-03)."""
@@ -272,16 +274,13 @@ def _tidy(text: str) -> str:
 
 # ---------------------------------------------------------------------------- backend noise
 
-_TEMPORARY_ISSUE = re.compile(
-    r"^[\W_]*(?:sorry[,!.]?\s*)?i(?:'ve|’ve|\s+have)?\s+encountered\s+a\s+temporary\s+issue"
-    r"|^[\W_]*(?:抱歉|对不起)?[\W_]*(?:我)?遇到了(?:一个|一些)?临时(?:性)?问题",
-    re.IGNORECASE,
-)
-
 
 def is_temporary_issue_tail(text: str) -> bool:
-    """True for the backend's "I encountered a temporary issue" noise text (B-SSE-12, U-18)."""
-    return _TEMPORARY_ISSUE.search(text.strip()) is not None
+    """True for the backend's "I encountered a temporary issue" noise text (B-SSE-12, U-18).
+
+    The pattern lives in `contracts.wording` with the mock's own wording, so the two cannot drift.
+    """
+    return is_temporary_issue(text)
 
 
 def filter_trailing_noise(texts: list[str]) -> list[str]:

@@ -9,13 +9,15 @@ builders refuse one, and `remedy` leaves the bind parameter out rather than leak
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from urllib.parse import quote
 
+from contracts import wording
 from contracts.profiles import DOCUMENTED_FORMATS
 
 DEFAULT_WEB_URL = "https://nemovideo.com"  # B-ENV-02
-USER_TOKEN_PREFIX = "nmv_usr_"  # B-AUTH-04
+USER_TOKEN_PREFIX = wording.USER_TOKEN_PREFIX  # B-AUTH-04
 ANONYMOUS_USER_PREFIX = "anon_"  # B-AUTH-04
 
 #: Render failed again after the one retry with a new id (B-CLI-16, v1.9 §7 "Common").
@@ -73,9 +75,30 @@ def format_list(accepted_formats: Formats) -> str:
     return ", ".join(seen)
 
 
+_UNITS = {"b": 1, "bytes": 1, "k": 1024, "kb": 1024, "kib": 1024, "m": 1024**2, "mb": 1024**2, "mib": 1024**2}
+_UNITS |= {"g": 1024**3, "gb": 1024**3, "gib": 1024**3}
+#: A size in a message ("1 MB", "200MB", "1.5 GB"); digits inside a file name ("clip_2mb") are none.
+_STATED_SIZE = re.compile(
+    r"(?<![\w.])(\d+(?:\.\d+)?)\s*(bytes|kib|mib|gib|kb|mb|gb|b|k|m|g)\b", re.IGNORECASE
+)
+
+
+def stated_cap_bytes(message: str | None) -> int | None:
+    """The upload cap a 4002 message states ("... over the 1 MB limit"), in bytes, or None.
+
+    The server's own words are the truth about its cap; the skill profile only documents one.
+    """
+    match = _STATED_SIZE.search(message or "")
+    if match is None:
+        return None
+    return round(float(match.group(1)) * _UNITS[match.group(2).lower()])
+
+
 def _size(cap_bytes: int) -> str:
-    mb = cap_bytes / (1024 * 1024)
-    return f"{mb:.0f} MB" if mb >= 1 else f"{cap_bytes} bytes"
+    for unit, size in (("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)):
+        if cap_bytes >= size:
+            return f"{cap_bytes / size:.1f}".removesuffix(".0") + f" {unit}"
+    return f"{cap_bytes} bytes"
 
 
 def remedy(

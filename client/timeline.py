@@ -32,6 +32,9 @@ TITLE_STYLE_KEYS = ("color", "font", "size", "position", "animation")
 
 _SUBTITLE_KINDS = frozenset({"subtitle", "subtitles", "caption", "captions"})
 _TITLE_KINDS = frozenset({"title", "heading", "text"})
+_STICKER_KINDS = frozenset({"sticker", "stickers", "emoji", "overlay"})
+#: `m.kind` of an audio segment that is a sound effect rather than music.
+_SOUND_KINDS = frozenset({"sfx", "sound", "sound_effect", "sound effect"})
 
 # ---------------------------------------------------------------------------- tolerant reading
 
@@ -150,17 +153,38 @@ def _volume_percent(meta: Mapping[str, Any]) -> int | None:
 
 
 def _text_role(track: Track, segment: Segment | None = None) -> str:
-    """'title' or 'subtitle' for a text segment (B-STATE-07: captions live in `tt`=7 tracks)."""
+    """'title', 'subtitle' or 'sticker' for a text segment (B-STATE-07: captions live in `tt`=7 tracks)."""
     for source in (segment.meta if segment else {}, track.meta):
         kind = _text(source.get("kind"))
         if kind and kind.lower() in _SUBTITLE_KINDS:
             return "subtitle"
+        if kind and kind.lower() in _STICKER_KINDS:
+            return "sticker"
         if kind and kind.lower() in _TITLE_KINDS:
             return "title"
     name = (_text(track.meta.get("name")) or "").lower()
     if "subtitle" in name or "caption" in name:
         return "subtitle"
+    if "sticker" in name:
+        return "sticker"
     return "subtitle" if len(track.segments) > 1 else "title"
+
+
+def _is_sound(track: Track, segment: Segment | None = None) -> bool:
+    """A sound effect rather than music: its `m.kind`, else a track named like sound effects."""
+    kind = _text((segment.meta if segment else {}).get("kind"))
+    if kind:
+        return kind.lower() in _SOUND_KINDS
+    name = (_text(track.meta.get("name")) or "").lower()
+    return "sfx" in name or "sound" in name
+
+
+def _is_sound_track(track: Track) -> bool:
+    return track.tt == AUDIO and bool(track.segments) and all(_is_sound(track, s) for s in track.segments)
+
+
+def _at(seg: Segment) -> str:
+    return f"at {format_seconds(seg.start)}s"
 
 
 # ---------------------------------------------------------------------------- readiness, summary
@@ -181,6 +205,9 @@ def _track_line(track: Track) -> str:
     if track.tt == VIDEO:
         label = f"Video: {first.name or 'untitled'}" if first else "Video: empty"
         return f"{label} ({span})" if span else label
+    if track.tt == AUDIO and _is_sound_track(track):
+        names = ", ".join(dict.fromkeys(s.name or "untitled" for s in segs))
+        return f"Sound effects: {names} ({span})"
     if track.tt == AUDIO:
         if not first:
             return "BGM: empty"
@@ -192,6 +219,9 @@ def _track_line(track: Track) -> str:
             return "Text: empty"
         if _text_role(track, first) == "subtitle":
             return f"Subtitles: {_lines(len(segs))} ({span})"
+        if _text_role(track, first) == "sticker":
+            names = ", ".join(dict.fromkeys(s.name or "untitled" for s in segs))
+            return f"Stickers: {names} ({span})"
         return f'Title: "{_text(first.meta.get("text")) or first.name or ""}" ({span})'
     kind = f"type {track.tt}" if track.tt is not None else "unknown type"
     label = _text(track.meta.get("name")) or "Track"
@@ -238,7 +268,13 @@ class ChangeKind(StrEnum):
     TRANSITION_ADDED = "transition_added"
     TRANSITION_REMOVED = "transition_removed"
     EFFECT_ADDED = "effect_added"
+    EFFECT_CHANGED = "effect_changed"
     EFFECT_REMOVED = "effect_removed"
+    SOUND_ADDED = "sound_added"
+    SOUND_REMOVED = "sound_removed"
+    STICKER_ADDED = "sticker_added"
+    STICKER_REMOVED = "sticker_removed"
+    CAPTION_ADDED = "caption_added"
     BGM_ADDED = "bgm_added"
     BGM_CHANGED = "bgm_changed"
     BGM_VOLUME = "bgm_volume"
@@ -279,6 +315,8 @@ class _Roles:
     effects: Counter[str]
     other: Counter[str]  # unknown track labels -> count of such tracks with segments
     duration: float
+    sounds: tuple[Segment, ...] = ()
+    stickers: tuple[Segment, ...] = ()
 
 
 def _names(value: object) -> list[str]:
@@ -300,6 +338,8 @@ def _roles(draft: object) -> _Roles:
     transitions: Counter[str] = Counter()
     effects: Counter[str] = Counter()
     other: Counter[str] = Counter()
+    sounds: list[Segment] = []
+    stickers: list[Segment] = []
     for track in tracks(draft):
         effects.update(_names(track.meta.get("effects")))
         for seg in track.segments:
@@ -308,18 +348,34 @@ def _roles(draft: object) -> _Roles:
             effects.update(_names(seg.meta.get("effects")))
         if track.tt == VIDEO:
             video.extend(track.segments)
+        elif track.tt == AUDIO and _is_sound_track(track):
+            sounds.extend(track.segments)
         elif track.tt == AUDIO:
             if bgm is None and track.segments:
                 bgm = track.segments[0]
         elif track.tt == TEXT:
             for seg in track.segments:
-                if _text_role(track, seg) == "subtitle":
+                role = _text_role(track, seg)
+                if role == "subtitle":
                     subtitles.append(seg)
+                elif role == "sticker":
+                    stickers.append(seg)
                 elif title is None:
                     title = seg
         elif track.segments:
             other[_other_label(track)] += 1
-    return _Roles(tuple(video), bgm, title, tuple(subtitles), transitions, effects, other, duration_ms(draft))
+    return _Roles(
+        tuple(video),
+        bgm,
+        title,
+        tuple(subtitles),
+        transitions,
+        effects,
+        other,
+        duration_ms(draft),
+        tuple(sounds),
+        tuple(stickers),
+    )
 
 
 def _other_label(track: Track) -> str:
@@ -428,10 +484,20 @@ def _diff_title(before: _Roles, after: _Roles) -> list[Change]:
     return []
 
 
+def _caption_key(seg: Segment) -> tuple[object, ...]:
+    return (_title_text(seg), seg.start, seg.end)
+
+
 def _diff_subtitles(before: _Roles, after: _Roles) -> list[Change]:
     old, new = before.subtitles, after.subtitles
     if not new:
         return [Change(ChangeKind.TRACK_REMOVED, "Subtitles")] if old else []
+    old_keys = {_caption_key(s) for s in old}
+    added = [s for s in new if _caption_key(s) not in old_keys]
+    kept = {_caption_key(s) for s in new}
+    if old and added and len(added) <= 3 and all(_caption_key(s) in kept for s in old if s.end > s.start):
+        # captions placed at a moment, the others untouched: name each one
+        return [Change(ChangeKind.CAPTION_ADDED, _title_text(s), detail=_span_text([s])) for s in added]
     if not old:
         return [Change(ChangeKind.SUBTITLES_ADDED, _lines(len(new)), detail=_span_text(new))]
     if len(old) != len(new):
@@ -439,6 +505,63 @@ def _diff_subtitles(before: _Roles, after: _Roles) -> list[Change]:
     if [(_title_text(s), s.start, s.end) for s in old] != [(_title_text(s), s.start, s.end) for s in new]:
         return [Change(ChangeKind.SUBTITLES_EDITED, _lines(len(new)))]
     return []
+
+
+def _moment_key(seg: Segment) -> tuple[object, ...]:
+    return (seg.name, seg.start, seg.end, _text(seg.meta.get("position")))
+
+
+def _diff_moments(
+    before: tuple[Segment, ...], after: tuple[Segment, ...], added: ChangeKind, removed: ChangeKind
+) -> list[Change]:
+    """Sound effects and stickers: each one named with its moment ("whoosh at 2s")."""
+    old = {_moment_key(s) for s in before}
+    new = {_moment_key(s) for s in after}
+    changes = [
+        Change(added, s.name or "untitled", detail=_where(s)) for s in after if _moment_key(s) not in old
+    ]
+    changes += [
+        Change(removed, s.name or "untitled", detail=_at(s)) for s in before if _moment_key(s) not in new
+    ]
+    return changes
+
+
+def _where(seg: Segment) -> str:
+    position = _text(seg.meta.get("position"))
+    return f"{_at(seg)}, {position}" if position else _at(seg)
+
+
+def _effect_base(label: str) -> str:
+    return label.split(" ", 1)[0]
+
+
+def _diff_effects(before: _Roles, after: _Roles, old_draft: object, new_draft: object) -> list[Change]:
+    """Effects added, removed or re-valued ("zoom_in 120%" -> "zoom_in 140%"); an effect on only
+    some clips names them."""
+    gained, lost = after.effects - before.effects, before.effects - after.effects
+    changes: list[Change] = []
+    for name in list(gained):
+        was = next((old for old in lost if _effect_base(old) == _effect_base(name) and old != name), None)
+        if was is not None:
+            del lost[was]
+            changes.append(Change(ChangeKind.EFFECT_CHANGED, _effect_base(name), was, name))
+        else:
+            changes.append(Change(ChangeKind.EFFECT_ADDED, name, detail=_clips_with(new_draft, name)))
+    changes += [Change(ChangeKind.EFFECT_REMOVED, name) for name in lost]
+    return changes
+
+
+def _clips_with(draft: object, effect: str) -> str | None:
+    """ "on <clip> (<span>)" when the effect is on some clips only; None when on all of them."""
+    clips = [s for t in tracks(draft) if t.tt == VIDEO for s in t.segments]
+    having = [s for s in clips if effect in _names(s.meta.get("effects"))]
+    if not having or len(having) == len(clips):
+        return None
+    return (
+        "on "
+        + ", ".join(f"{s.name or 'untitled'} ({_span_text([s])})" for s in having[:2])
+        + (f" and {len(having) - 2} more" if len(having) > 2 else "")
+    )
 
 
 def diff(before: object, after: object) -> list[Change]:
@@ -455,10 +578,12 @@ def diff(before: object, after: object) -> list[Change]:
         *_diff_counts(
             old.transitions, new.transitions, ChangeKind.TRANSITION_ADDED, ChangeKind.TRANSITION_REMOVED
         ),
-        *_diff_counts(old.effects, new.effects, ChangeKind.EFFECT_ADDED, ChangeKind.EFFECT_REMOVED),
+        *_diff_effects(old, new, before, after),
         *_diff_bgm(old, new),
+        *_diff_moments(old.sounds, new.sounds, ChangeKind.SOUND_ADDED, ChangeKind.SOUND_REMOVED),
         *_diff_title(old, new),
         *_diff_subtitles(old, new),
+        *_diff_moments(old.stickers, new.stickers, ChangeKind.STICKER_ADDED, ChangeKind.STICKER_REMOVED),
         *_diff_counts(old.other, new.other, ChangeKind.TRACK_ADDED, ChangeKind.TRACK_REMOVED),
     ]
     if not changes and _normal(before) != _normal(after):
@@ -529,8 +654,14 @@ def describe(change: Change) -> str:
         ChangeKind.EXTENDED: f"Extended: {change.before} → {change.after}",
         ChangeKind.TRANSITION_ADDED: f"Transition added: {s}",
         ChangeKind.TRANSITION_REMOVED: f"Transition removed: {s}",
-        ChangeKind.EFFECT_ADDED: f"Effect added: {s}",
+        ChangeKind.EFFECT_ADDED: f"Effect added: {s}{detail}",
+        ChangeKind.EFFECT_CHANGED: f"Effect changed: {change.before} → {change.after}",
         ChangeKind.EFFECT_REMOVED: f"Effect removed: {s}",
+        ChangeKind.SOUND_ADDED: f"Sound effect added: {s} {change.detail}",
+        ChangeKind.SOUND_REMOVED: f"Sound effect removed: {s} {change.detail}",
+        ChangeKind.STICKER_ADDED: f"Sticker added: {s} {change.detail}",
+        ChangeKind.STICKER_REMOVED: f"Sticker removed: {s} {change.detail}",
+        ChangeKind.CAPTION_ADDED: f"Caption added: '{s}'{detail}",
         ChangeKind.BGM_ADDED: f"BGM added: {s}{detail}",
         ChangeKind.BGM_CHANGED: f"BGM changed: {change.before} → {change.after}",
         ChangeKind.BGM_VOLUME: f"BGM volume: {change.before} → {change.after}",

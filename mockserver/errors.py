@@ -10,22 +10,14 @@ from __future__ import annotations
 
 from typing import Any
 
-TOKEN_INVALID = 1001
-SESSION_NOT_FOUND = 1002
-INSUFFICIENT_CREDITS = 2001
-UNSUPPORTED_FILE = 4001
-FILE_TOO_LARGE = 4002
-
-BUSINESS_CODES = (TOKEN_INVALID, SESSION_NOT_FOUND, INSUFFICIENT_CREDITS, UNSUPPORTED_FILE, FILE_TOO_LARGE)
-
-#: `--error-status mapped`: the HTTP status each business code is sent with (U-01).
-MAPPED_STATUS = {
-    TOKEN_INVALID: 401,
-    SESSION_NOT_FOUND: 404,
-    INSUFFICIENT_CREDITS: 402,
-    UNSUPPORTED_FILE: 415,
-    FILE_TOO_LARGE: 413,
-}
+# The codes are one fact shared with the client: re-exported from their home (contracts.wording).
+from contracts.wording import BUSINESS_CODES as BUSINESS_CODES
+from contracts.wording import FILE_TOO_LARGE as FILE_TOO_LARGE
+from contracts.wording import INSUFFICIENT_CREDITS as INSUFFICIENT_CREDITS
+from contracts.wording import MAPPED_STATUS as MAPPED_STATUS
+from contracts.wording import SESSION_NOT_FOUND as SESSION_NOT_FOUND
+from contracts.wording import TOKEN_INVALID as TOKEN_INVALID
+from contracts.wording import UNSUPPORTED_FILE as UNSUPPORTED_FILE
 
 
 class ApiError(Exception):

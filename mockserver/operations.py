@@ -14,6 +14,7 @@ from collections import deque
 from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING
 
+from contracts import wording
 from mockserver.events import (
     Apply,
     Call,
@@ -41,8 +42,8 @@ log = logging.getLogger("nemo-mock")
 HEARTBEATS_ONLY_S = 660.0
 #: U-04: every 4th heartbeat is the empty `data:` form.
 EMPTY_HEARTBEAT_EVERY = 4
-#: U-18: the wording of the trailing noise text.
-TEMPORARY_ISSUE = "I encountered a temporary issue while processing your request. Please try again."
+#: U-18: the wording of the trailing noise text, per language (one home: `contracts.wording`).
+TEMPORARY_ISSUE = wording.TEMPORARY_ISSUE
 
 _CLOSE = None
 
@@ -207,7 +208,7 @@ class Operation:
                 elif isinstance(step, Apply):
                     self._apply(step)
             if self.fault == "temporary_issue":
-                self._emit(Text(TEMPORARY_ISSUE))  # B-SSE-12
+                self._emit(Text(TEMPORARY_ISSUE[self.plan.language]))  # B-SSE-12, in the turn's language
             if self.cost:
                 ledger.spend(self.op_id, self.clock.now())
         except asyncio.CancelledError:

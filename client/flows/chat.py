@@ -41,9 +41,9 @@ RECOVERY_WAITS_S: tuple[float, ...] = (30.0, 60.0, 60.0, 60.0, 60.0)
 NO_VISIBLE_CHANGE = "The request finished, but the project shows no visible change."
 OFFER_EXPORT = "Say 'export' when you want the MP4 (export costs no credits)."
 OFFER_EDIT = "Tell me the change you want and I'll make it."
+#: `{waits}`: what the checks really took ("5 checks over 0.02 s at the server's time scale 0").
 RECOVERY_FAILED = (
-    "No change after 5 checks (~5 min): the request seems to have failed. "
-    "Send the same message again to retry."
+    "No change after {waits}: the request seems to have failed. Send the same message again to retry."
 )
 
 _VIDEO_KINDS = frozenset({ChangeKind.VIDEO_GENERATED, ChangeKind.VIDEO_REGENERATED})
@@ -56,6 +56,8 @@ _AUTO_ADDED = frozenset(
         ChangeKind.EFFECT_ADDED,
         ChangeKind.TRANSITION_ADDED,
         ChangeKind.TRACK_ADDED,
+        ChangeKind.SOUND_ADDED,
+        ChangeKind.STICKER_ADDED,
     }
 )
 
@@ -71,6 +73,7 @@ def plan_chat(ctx: SkillContext, text: str) -> Flow[Failure | None]:
     before = yield from _plan_open(ctx, text, before)
 
     reader = StreamReader(ctx.profile.heartbeat_interval_s, ctx.clock_now)
+    since = ctx.client.wait_mark()
     dropped: str | None = None
     while True:
         try:
@@ -88,7 +91,10 @@ def plan_chat(ctx: SkillContext, text: str) -> Flow[Failure | None]:
         for message in reader.feed(event, ctx.clock_now):
             yield ctx.emit(message.kind, message.text)
         if reader.timed_out:
-            dropped = "Only heartbeats for 10 minutes: treating it as a timeout."
+            waits = ctx.client.describe_waits(reader.quiet_beats, "heartbeats", since)
+            dropped = (
+                f"Only heartbeats for 10 minutes of the server's time ({waits}): treating it as a timeout."
+            )
             break
     yield CloseStream()
     for message in reader.finish():
@@ -141,6 +147,7 @@ def plan_recover(ctx: SkillContext, before: State, why: str) -> Flow[Failure | N
         f"⚠️ {why} The backend keeps working, so I won't send the message again; "
         "checking the project in 30 s.",
     )
+    since = ctx.client.wait_mark()
     for attempt, wait in enumerate(RECOVERY_WAITS_S, start=1):
         yield Sleep(wait)
         after: State = yield from ctx.plan_state()
@@ -153,7 +160,8 @@ def plan_recover(ctx: SkillContext, before: State, why: str) -> Flow[Failure | N
                 MessageKind.PROGRESS,
                 f"⏳ No change yet (check {attempt}/{len(RECOVERY_WAITS_S)}); checking again in 60 s.",
             )
-    yield ctx.emit(MessageKind.ERROR, RECOVERY_FAILED)
+    checks = ctx.client.describe_waits(len(RECOVERY_WAITS_S), "checks", since)
+    yield ctx.emit(MessageKind.ERROR, RECOVERY_FAILED.format(waits=checks))
     return Failure.TIMEOUT
 
 
@@ -200,6 +208,8 @@ def _auto_added(change: Change) -> str:
         ChangeKind.EFFECT_ADDED: f"the effect {change.subject}",
         ChangeKind.TRANSITION_ADDED: f"the transition {change.subject}",
         ChangeKind.TRACK_ADDED: f"the track {change.subject}",
+        ChangeKind.SOUND_ADDED: f"the sound effect {change.subject} {change.detail}",
+        ChangeKind.STICKER_ADDED: f"the sticker {change.subject} {change.detail}",
     }[change.kind]
 
 

@@ -32,7 +32,7 @@ from client.errors import (
     UnsupportedFile,
 )
 from client.models import State
-from client.remedies import claim_link, is_anonymous, remedy
+from client.remedies import claim_link, is_anonymous, remedy, stated_cap_bytes
 from contracts.profiles import DEFAULT_PROFILE, Profile, load_profile
 
 from .language import detect_language
@@ -229,7 +229,9 @@ class SkillContext:
         if isinstance(error, UnsupportedFile):
             return remedy(4001, **args), Failure.FILE
         if isinstance(error, FileTooLarge):
-            return remedy(4002, **args), Failure.FILE
+            # The server's cap as its message states it; the profile's documented one otherwise.
+            cap = stated_cap_bytes(error.message) or profile.upload_cap_bytes
+            return remedy(4002, **{**args, "upload_cap_bytes": cap}), Failure.FILE
         if isinstance(error, StreamTimeout):
             return f"{error.message} {error.remedy}", Failure.TIMEOUT
         if error.code == 429:

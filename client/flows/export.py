@@ -47,6 +47,7 @@ def plan_export(ctx: SkillContext, out: str | Path | None = None) -> Flow[Failur
     yield ctx.emit(MessageKind.PROGRESS, RENDERING)
     job: RenderJob | None = None
     failure = Failure.SERVER
+    why = ""
     for attempt in range(1, RENDER_ATTEMPTS + 1):
         job, why, failure = yield from _plan_render(ctx, state.draft)
         if job is not None:
@@ -54,7 +55,7 @@ def plan_export(ctx: SkillContext, out: str | Path | None = None) -> Flow[Failur
         if attempt < RENDER_ATTEMPTS:
             yield ctx.emit(MessageKind.STATUS, f"The render {why}; retrying once with a new id.")
     if job is None:
-        yield ctx.emit(MessageKind.ERROR, RENDER_FAILED_TWICE)
+        yield ctx.emit(MessageKind.ERROR, f"{RENDER_FAILED_TWICE} The second try {why}.")
         return failure
     target = Path(out) if out is not None else ctx.downloads_dir / f"{job.id}.mp4"
     try:
@@ -86,10 +87,13 @@ def _plan_render(ctx: SkillContext, draft: Mapping[str, Any]) -> Flow[tuple[Rend
         return None, f"was refused ({exc.message.rstrip('.')})", Failure.SERVER
     shown = job.progress
     profile = ctx.profile
+    since = ctx.client.wait_mark()
+    polls = 0
     for _ in range(profile.max_polls):
         if job.done:
             break
         yield Sleep(profile.poll_interval_s)
+        polls += 1
         try:
             job = yield Do(ctx.client._plan_get_render(render_id))
         except _NOT_RETRIED:
@@ -105,8 +109,8 @@ def _plan_render(ctx: SkillContext, draft: Mapping[str, Any]) -> Flow[tuple[Rend
     if job.status == "failed":
         reason = f" ({job.reason})" if job.reason else ""
         return None, f"failed{reason}", Failure.SERVER
-    minutes = profile.max_polls * profile.poll_interval_s / 60
-    return None, f"did not finish within {minutes:g} min", Failure.TIMEOUT
+    # The wait that really happened, not the documented 5 minutes (they differ at another time scale).
+    return None, f"did not finish: {ctx.client.describe_waits(polls, 'polls', since)}", Failure.TIMEOUT
 
 
 def _plan_download(ctx: SkillContext, job: RenderJob, target: Path) -> Flow[Path | None]:

@@ -115,6 +115,11 @@ class StreamReader:
             self.error = event.message
         return []
 
+    @property
+    def quiet_beats(self) -> int:
+        """Heartbeats since the last other event."""
+        return self._beats
+
     def finish(self) -> list[Message]:
         """The stream is over: release what was held back (B-CLI-09, B-ADK-13)."""
         messages: list[Message] = []

@@ -100,7 +100,7 @@ def run_sync(client: Client, flow: Flow[T], on_message: OnMessage) -> T:
                 elif isinstance(step, Do):
                     value = client._drive(step.plan)
                 elif isinstance(step, Sleep):
-                    client.clock.sleep(step.seconds)
+                    client._wait(step.seconds)
                 elif isinstance(step, OpenStream):
                     streams.close()
                     events = streams.enter_context(client.run_sse(step.session_id, step.text))
@@ -136,7 +136,7 @@ async def run_async(client: AsyncClient, flow: Flow[T], on_message: OnMessage) -
                 elif isinstance(step, Do):
                     value = await client._drive(step.plan)
                 elif isinstance(step, Sleep):
-                    await client.clock.asleep(step.seconds)
+                    await client._wait(step.seconds)
                 elif isinstance(step, OpenStream):
                     await streams.aclose()
                     events = await streams.enter_async_context(client.run_sse(step.session_id, step.text))

@@ -15,6 +15,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from contracts import wording
 from contracts.profiles import load_profile
 
 RequestKind = Literal["chat", "export", "credits", "upload"]
@@ -59,13 +60,10 @@ RECOVERY_QUERIES = 5
 #: B-ERR-05: a 429 is retried once, after 30 s.
 RATE_LIMIT_WAIT_S = 30.0
 
-GENERATION_TOOL = "generate_video_with_seedance"  # B-SSE-07
-EDIT_TOOL = "edit_multitrack"  # B-SSE-07
-#: U-18: the backend's noise text (B-SSE-12); the Chinese form is what a zh session sends.
-TEMPORARY_ISSUE_TEXTS = (
-    "I encountered a temporary issue while processing your request. Please try again.",
-    "抱歉，我遇到了临时问题，请稍后重试。",
-)
+GENERATION_TOOL = wording.GENERATE_TOOL  # B-SSE-07
+EDIT_TOOL = wording.EDIT_TOOL  # B-SSE-07
+#: U-18: the backend's noise text (B-SSE-12), English first; the Chinese form is what a zh session gets.
+TEMPORARY_ISSUE_TEXTS = (wording.TEMPORARY_ISSUE["en"], wording.TEMPORARY_ISSUE["zh"])
 
 WEB_URL = "https://web.clientcheck.test"
 REGISTERED_TOKEN = "nmv_usr_clientcheck_registered_0001"

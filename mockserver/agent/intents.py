@@ -1,7 +1,12 @@
 """What a user message asks the backend agent for: a question, a new video or edits.
 
-Keyword rules in English and Chinese, no model. The backend's own understanding is not
-documented; the mock only needs to be predictable enough that clients and tests can steer it.
+Keyword rules in English and Chinese (`vocabulary`), no model. The backend's own understanding is
+not documented; the mock only needs to be predictable enough that clients and tests can steer it.
+
+An edit names what it changes and, where the message says so, when (`at`, seconds from the start
+or `"end"`) and how much (`value`: "140%", "2x", "1:1", a colour). Every edit kind is one the
+timeline functions can apply; whether a particular edit changes a particular draft is decided
+there, and the planner answers with text when it does not.
 """
 
 from __future__ import annotations
@@ -10,24 +15,68 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from mockserver.agent import vocabulary as words
+from mockserver.agent.measures import (
+    Moment,
+    chinese_number,
+    parse_duration_s,
+    parse_factor,
+    parse_moment,
+    parse_percent,
+    parse_volume,
+)
+
 IntentKind = Literal["question", "generate", "edit"]
 Language = Literal["en", "zh"]
-EditOp = Literal["title", "bgm", "subtitles", "transition", "effect", "trim", "remove"]
+EditOp = Literal["title", "bgm", "subtitles", "transition", "effect", "sound", "sticker", "trim", "remove"]
 
-EDIT_OPS: tuple[EditOp, ...] = ("title", "bgm", "subtitles", "transition", "effect", "trim", "remove")
-_ADDING_OPS: tuple[EditOp, ...] = tuple(op for op in EDIT_OPS if op != "remove")
+EDIT_OPS: tuple[EditOp, ...] = (
+    "title",
+    "bgm",
+    "subtitles",
+    "transition",
+    "effect",
+    "sound",
+    "sticker",
+    "trim",
+    "remove",
+)
+#: What `remove` can take away.
+REMOVE_TARGETS = ("bgm", "title", "subtitles", "effects", "transitions", "sounds", "stickers")
 
 #: Canvas sizes per aspect ratio at 1080p (B-PROF-07: output up to 1080x1920).
 ASPECT_SIZES: dict[str, tuple[int, int]] = {"16:9": (1920, 1080), "9:16": (1080, 1920), "1:1": (1080, 1080)}
 
+__all__ = [
+    "ASPECT_SIZES",
+    "EDIT_OPS",
+    "QUOTED_TEXT",
+    "REMOVE_TARGETS",
+    "Edit",
+    "EditOp",
+    "Intent",
+    "IntentKind",
+    "Language",
+    "Moment",
+    "chinese_number",
+    "classify",
+    "detect_language",
+    "generation_params",
+    "parse_duration_s",
+    "parse_edits",
+    "parse_volume",
+    "quoted_texts",
+]
+
 
 @dataclass(frozen=True, slots=True)
 class Edit:
-    """One requested change of the draft. `params` by `op` (None: the message did not say):
+    """One requested change of the draft. `params` by `op` (None or absent: the message did not say):
 
-    title `text`, `color`, `position`, `seconds`; bgm `genre`, `volume` (0..1), `name`;
-    subtitles `text`; transition `style`; effect `name`; trim `seconds`;
-    remove `target` (bgm, title, subtitles, effects, transitions).
+    title `text`, `color`, `position`, `seconds`, `at`; bgm `genre`, `volume` (0..1), `name`;
+    subtitles `text`, `color`, `at`; transition `style`, `at`; effect `name`, `value`, `at`;
+    sound `name`, `at`; sticker `name`, `symbol`, `position`, `at`; trim `seconds`;
+    remove `target` (one of REMOVE_TARGETS) and, for effects, `name`.
     """
 
     op: EditOp
@@ -50,7 +99,7 @@ class Intent:
     params: dict[str, Any] = field(default_factory=dict)
 
 
-# ------------------------------------------------------------------------------ vocabulary
+# ------------------------------------------------------------------------------ messages
 
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
@@ -72,157 +121,16 @@ _GENERATE_ZH = re.compile(
 _REGENERATE_ZH = re.compile(r"重新生成|再生成|重新制作|重做|重新做")
 _WORD = re.compile(r"[a-z0-9']+")
 
-_OP_PATTERNS: dict[EditOp, re.Pattern[str]] = {
-    "title": re.compile(r"\b(title|titles|headline|heading)\b|标题|片名|题目"),
-    "bgm": re.compile(
-        r"\b(bgm|music|soundtrack|song|background track)\b|背景音乐|配乐|音乐|(?<![a-z])bgm(?![a-z])"
-    ),
-    "subtitles": re.compile(r"\b(subtitles?|captions?|closed captions)\b|字幕"),
-    "transition": re.compile(r"\b(transitions?|crossfade|cross-fade)\b|转场|过渡"),
-    "effect": re.compile(r"\b(effects?|filters?|colou?r[- ]grad(e|ed|ing)|lut)\b|特效|滤镜|调色|效果"),
-    "trim": re.compile(r"\b(trim|cut|shorten|shorter|reduce)\b|剪短|裁剪|剪到|剪成|缩短|截取|只保留"),
-}
-_REMOVE = re.compile(
-    r"\b(remove|delete|strip|drop|get rid of|take out|take off|without|no more|mute)\b"
-    r"|删除|去掉|删掉|移除|去除|拿掉|关掉|不要"
-)
-_ADD_VERBS = re.compile(
-    r"\b(add|put|use|apply|insert|include|make|change|set|give|replace|switch|turn|trim|cut|shorten)\b"
-    r"|加|添加|换|改|用|放|设置|剪"
-)
-_TEXT_TARGET = re.compile(r"\b(text|texts|overlays?)\b|文字")
-
-_GENRES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("lo-fi", re.compile(r"\blo-?fi\b|低保真")),
-    ("jazz", re.compile(r"\bjazz\w*|爵士")),
-    ("epic", re.compile(r"\bepic\b|史诗|震撼")),
-    ("cinematic", re.compile(r"\bcinematic\b|电影感")),
-    ("piano", re.compile(r"\bpiano\b|钢琴")),
-    ("rock", re.compile(r"\brock\b|摇滚")),
-    ("electronic", re.compile(r"\b(electronic|edm|synth\w*)\b|电子")),
-    ("ambient", re.compile(r"\b(ambient|calm|chill)\b|舒缓|轻音乐")),
-    ("classical", re.compile(r"\bclassical\b|古典")),
-    ("upbeat", re.compile(r"\b(upbeat|happy|energetic)\b|欢快|动感")),
-    ("hip-hop", re.compile(r"\bhip-?hop\b|嘻哈")),
-)
-_TRANSITIONS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("dissolve", re.compile(r"\b(dissolve|cross-?fade)\b|溶解|叠化")),
-    ("slide", re.compile(r"\bslide\b|滑动|滑入")),
-    ("wipe", re.compile(r"\bwipe\b|擦除")),
-    ("zoom", re.compile(r"\bzoom\b|缩放")),
-    ("fade", re.compile(r"\bfade\b|淡入|淡出|渐变")),
-)
-_EFFECTS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("color_grading", re.compile(r"\b(colou?r[- ]grad(e|ed|ing)|grading|lut)\b|调色")),
-    ("black_and_white", re.compile(r"\b(black and white|black-and-white|b&w|monochrome|grayscale)\b|黑白")),
-    ("vintage", re.compile(r"\b(vintage|retro|film grain)\b|复古|怀旧")),
-    ("blur", re.compile(r"\bblur\w*|模糊")),
-    ("glow", re.compile(r"\b(glow|bloom)\b|发光|光晕")),
-    ("warm", re.compile(r"\bwarm\w*|暖色|暖调")),
-    ("cool", re.compile(r"\b(cool|cold) (tone|look|colou?rs?)\b|冷色|冷调")),
-    ("slow_motion", re.compile(r"\bslow[- ]?mo(tion)?\b|慢动作")),
-)
-_COLORS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("white", re.compile(r"\bwhite\b|白色")),
-    ("black", re.compile(r"\bblack\b(?! and white)|黑色")),
-    ("red", re.compile(r"\bred\b|红色")),
-    ("yellow", re.compile(r"\byellow\b|黄色")),
-    ("gold", re.compile(r"\bgold(en)?\b|金色")),
-    ("blue", re.compile(r"\bblue\b|蓝色")),
-)
-_POSITIONS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("top-center", re.compile(r"\btop\b|顶部|上方")),
-    ("bottom-center", re.compile(r"\bbottom\b|底部|下方")),
-    ("center", re.compile(r"\b(center|centre|middle)\b|中间|居中")),
-)
-_ASPECTS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    (
-        "9:16",
-        re.compile(
-            r"\b(vertical|portrait|tiktok|reels?|shorts|stories)\b|9\s*[:x/]\s*16|竖屏|竖版|抖音|快手"
-        ),
-    ),
-    ("1:1", re.compile(r"\bsquare\b|1\s*[:x/]\s*1\b|正方形|方形")),
-    ("16:9", re.compile(r"\b(horizontal|landscape|widescreen|youtube)\b|16\s*[:x/]\s*9|横屏|横版")),
-)
-
 #: Quoted text: "...", “...”, 「...」, 『...』, ‘...’ or '...' (an apostrophe inside a word is no quote).
 QUOTED_TEXT = re.compile(r"\"([^\"]+)\"|“([^”]+)”|「([^」]+)」|『([^』]+)』|‘([^’]+)’|(?<!\w)'(.+?)'(?!\w)")
-_CLAUSE_SPLIT = re.compile(r"[,;，；。!！]|\band\b|\bthen\b|\balso\b|然后|并且|同时|再")
-_PERCENT = re.compile(r"(\d{1,3}(?:\.\d+)?)\s*%|百分之([零一二两三四五六七八九十]+|\d+)")
-_SECONDS = re.compile(r"(\d+(?:\.\d+)?)\s*-?\s*(s|sec|secs|second|seconds)\b")
-_MINUTES = re.compile(r"(\d+(?:\.\d+)?)\s*-?\s*(min|mins|minute|minutes)\b")
-_SECONDS_ZH = re.compile(r"(\d+(?:\.\d+)?|[零一二两三四五六七八九十百]+)\s*秒")
-_MINUTES_ZH = re.compile(r"(\d+(?:\.\d+)?|[零一二两三四五六七八九十百]+)\s*分钟")
+# Clauses: a decimal point ("3.25 seconds") does not end one, a full stop does.
+_CLAUSE_SPLIT = re.compile(r"[,;，；。!！]|\.(?!\d)|\band\b|\bthen\b|\balso\b|然后|并且|同时|再")
 _RESOLUTION = re.compile(r"\b(720|1080)p\b")
 _PLACEHOLDER = "\x00q{}\x00"
-
-_ZH_DIGITS = {
-    "零": 0,
-    "一": 1,
-    "二": 2,
-    "两": 2,
-    "三": 3,
-    "四": 4,
-    "五": 5,
-    "六": 6,
-    "七": 7,
-    "八": 8,
-    "九": 9,
-}
+_RATIO = re.compile(r"\b(\d{1,2})\s*[:x/]\s*(\d{1,2})\b|(\d{1,2})\s*[：比]\s*(\d{1,2})")
 
 
-def chinese_number(text: str) -> int | None:
-    """Value of a small Chinese numeral (up to 999), e.g. 五 5, 十五 15, 三十 30; None if not one."""
-    if text.isdigit():
-        return int(text)
-    total, current = 0, 0
-    for char in text:
-        if char in _ZH_DIGITS:
-            current = _ZH_DIGITS[char]
-        elif char == "十":
-            total += (current or 1) * 10
-            current = 0
-        elif char == "百":
-            total += (current or 1) * 100
-            current = 0
-        else:
-            return None
-    return total + current
-
-
-def _number(raw: str) -> float | None:
-    try:
-        return float(raw)
-    except ValueError:
-        value = chinese_number(raw)
-        return None if value is None else float(value)
-
-
-def parse_duration_s(text: str) -> float | None:
-    """First duration a message states, in seconds ("5-second", "5s", "10 seconds", "5秒", "1 minute")."""
-    lowered = text.lower()
-    for pattern, factor in ((_SECONDS, 1), (_SECONDS_ZH, 1), (_MINUTES, 60), (_MINUTES_ZH, 60)):
-        match = pattern.search(lowered)
-        if match:
-            value = _number(match.group(1))
-            if value is not None and value > 0:
-                return value * factor
-    return None
-
-
-def parse_volume(text: str) -> float | None:
-    """A percentage in the message as a 0..1 volume ("35%", "百分之三十五")."""
-    match = _PERCENT.search(text)
-    if not match:
-        return None
-    value = _number(match.group(1) or match.group(2))
-    if value is None:
-        return None
-    return max(0.0, min(1.0, value / 100))
-
-
-def _first(choices: tuple[tuple[str, re.Pattern[str]], ...], text: str) -> str | None:
+def _first(choices: words.Choices, text: str) -> str | None:
     return next((name for name, pattern in choices if pattern.search(text)), None)
 
 
@@ -239,7 +147,9 @@ def detect_language(text: str) -> Language:
 def generation_params(text: str) -> dict[str, Any]:
     """Duration, aspect ratio, canvas size and resolution a generation request states."""
     lowered = text.lower()
-    aspect = _first(_ASPECTS, lowered)
+    aspect = _first(words.ASPECTS, lowered)
+    if aspect not in ASPECT_SIZES:
+        aspect = None  # a shape a generation does not offer (4:3): the default canvas
     resolution_match = _RESOLUTION.search(lowered)
     resolution = f"{resolution_match.group(1)}p" if resolution_match else "1080p"
     width = height = None
@@ -279,53 +189,184 @@ def _is_question(lowered: str, language: Language) -> bool:
     return language == "zh" and bool(_QUESTION_ZH.search(lowered))
 
 
+# ------------------------------------------------------------------------------ edit values
+
+
+def _title(clause: str, whole: str, quotes: list[str]) -> dict[str, Any]:
+    params: dict[str, Any] = {"text": quotes[0] if quotes else None}
+    color = _first(words.COLORS, clause) or _first(words.COLORS, whole)
+    position = _first(words.POSITIONS, clause) or _first(words.POSITIONS, whole)
+    keyword = words.TITLE.search(clause)
+    # "title 'X' for 4 seconds": a duration after the keyword (a moment is no duration).
+    seconds = parse_duration_s(clause[keyword.end() :]) if keyword else None
+    if color:
+        params["color"] = color
+    if position:
+        params["position"] = position
+    if seconds is not None:
+        params["seconds"] = seconds
+    return params
+
+
+def _effect(clause: str, in_transition: bool) -> dict[str, Any]:
+    """The effect a clause names: a reframing (crop), a motion (zoom, speed), a look, or a tint."""
+    if words.CROP.search(clause) or words.CROP_ZH_SHAPE.search(clause):
+        ratio = _RATIO.search(clause)
+        aspect = _first(words.ASPECTS, clause)
+        percent = parse_percent(clause)
+        if aspect:
+            value: str | None = aspect
+        elif ratio:
+            a, b = (group for group in ratio.groups() if group is not None)
+            value = f"{a}:{b}"
+        elif percent is not None:
+            value = f"{percent:g}%"
+        else:
+            value = None  # "crop the video": to what? (answered with a question)
+        return {"name": "crop", "value": value}
+    if words.ZOOM.search(clause) and not in_transition:
+        percent = parse_percent(clause)
+        factor = parse_factor(clause)
+        if percent is None and factor is not None:
+            percent = round(factor * 100)
+        name = "zoom_out" if words.ZOOM_OUT.search(clause) else "zoom_in"
+        return {"name": name, "value": f"{percent:g}%" if percent is not None else None}
+    if words.SPEED.search(clause):
+        factor = parse_factor(clause)
+        if factor is None:
+            percent = parse_percent(clause)
+            factor = percent / 100 if percent else (0.5 if words.SPEED_SLOWER.search(clause) else 2.0)
+        return {"name": "speed", "value": f"{factor:g}x"}
+    named = _first(words.EFFECTS, clause)
+    if named:
+        return {"name": named}
+    color = _first(words.COLORS, clause)
+    if color:
+        return {"name": "tint", "value": color}
+    for match in re.finditer(r"([a-z][a-z-]+)\s+(?:filters?|effects?|looks?)\b", clause):
+        if match.group(1) not in words.NOT_EFFECT_NAMES:
+            return {"name": match.group(1).replace("-", "_")}
+    return {"name": "color_grading"}
+
+
+def _sound(clause: str) -> dict[str, Any]:
+    name = _first(words.SOUND_NAMES, clause)
+    if name is None:
+        before = re.search(r"([a-z][a-z-]+)\s+(?:sound|sfx)", clause)
+        if before and before.group(1) not in words.NOT_SOUND_NAMES:
+            name = before.group(1)
+    return {"name": name or words.DEFAULT_SOUND}
+
+
+def _sticker(clause: str) -> dict[str, Any]:
+    found = next(((n, s) for n, s, pattern in words.STICKERS if pattern.search(clause)), None)
+    if found is None:
+        before = re.search(r"([a-z][a-z-]+)\s+(?:stickers?|emojis?)", clause)
+        if before and before.group(1) not in words.NOT_EFFECT_NAMES:
+            found = (before.group(1), before.group(1))
+    name, symbol = found or next((n, s) for n, s, _ in words.STICKERS if n == words.DEFAULT_STICKER)
+    return {"name": name, "symbol": symbol, "position": _first(words.POSITIONS, clause) or "center"}
+
+
 def _edit_params(op: EditOp, clause: str, whole: str, quotes: list[str]) -> dict[str, Any]:
     """Parameters for `op`, read from its clause first and from the whole message second."""
     if op == "title":
-        params: dict[str, Any] = {"text": quotes[0] if quotes else None}
-        color = _first(_COLORS, clause) or _first(_COLORS, whole)
-        position = _first(_POSITIONS, clause) or _first(_POSITIONS, whole)
-        keyword = _OP_PATTERNS["title"].search(clause)
-        seconds = parse_duration_s(clause[keyword.end() :]) if keyword else None  # "title 'X' for 4 seconds"
-        if color:
-            params["color"] = color
-        if position:
-            params["position"] = position
-        if seconds is not None:
-            params["seconds"] = seconds
-        return params
+        return _title(clause, whole, quotes)
     if op == "bgm":
         volume = parse_volume(clause)
         return {
-            "genre": _first(_GENRES, clause) or _first(_GENRES, whole),
+            "genre": _first(words.GENRES, clause) or _first(words.GENRES, whole),
             "volume": volume if volume is not None else parse_volume(whole),
         }
     if op == "subtitles":
-        return {"text": quotes[0] if quotes else None}
+        return {"text": quotes[0] if quotes else None, "color": _first(words.COLORS, clause)}
     if op == "transition":
-        return {"style": _first(_TRANSITIONS, clause) or _first(_TRANSITIONS, whole) or "fade"}
+        return {"style": _first(words.TRANSITIONS, clause) or _first(words.TRANSITIONS, whole) or "fade"}
     if op == "effect":
-        return {"name": _first(_EFFECTS, clause) or _first(_EFFECTS, whole) or "color_grading"}
+        return _effect(clause, in_transition=bool(words.TRANSITION.search(clause)))
+    if op == "sound":
+        return _sound(clause)
+    if op == "sticker":
+        return _sticker(clause)
     if op == "trim":
         seconds = parse_duration_s(clause)
         return {"seconds": seconds if seconds is not None else parse_duration_s(whole)}
     raise ValueError(f"no parameters for {op!r}")
 
 
-def _remove_targets(clause: str) -> list[str]:
-    direct: tuple[EditOp, ...] = ("bgm", "title", "subtitles")
-    targets: list[str] = [op for op in direct if _OP_PATTERNS[op].search(clause)]
-    if _OP_PATTERNS["effect"].search(clause):
-        targets.append("effects")
-    if _OP_PATTERNS["transition"].search(clause):
-        targets.append("transitions")
-    if _TEXT_TARGET.search(clause):
-        targets.extend(t for t in ("title", "subtitles") if t not in targets)
+# ------------------------------------------------------------------------------ edits
+
+
+def _has_sound(clause: str) -> bool:
+    if words.SOUND.search(clause):
+        return True
+    name = _first(words.SOUND_NAMES, clause)
+    return name in words.PLAIN_SOUNDS
+
+
+#: Edit kinds a word of their own marks ("title", "贴纸"); sounds and effects need a closer look.
+_MARKED: tuple[tuple[EditOp, re.Pattern[str]], ...] = (
+    ("title", words.TITLE),
+    ("bgm", words.BGM),
+    ("subtitles", words.SUBTITLES),
+    ("transition", words.TRANSITION),
+    ("sticker", words.STICKER),
+)
+
+
+def _adding_ops(clause: str) -> list[EditOp]:
+    """The kinds of edit a clause asks for, in a fixed order."""
+    ops: list[EditOp] = [op for op, pattern in _MARKED if pattern.search(clause)]
+    sound = _has_sound(clause)
+    if sound:
+        ops.append("sound")
+    rest = words.SOUND.sub(" ", clause) if sound else clause  # "sound effect" is no video effect
+    crop = bool(words.CROP.search(rest) or words.CROP_ZH_SHAPE.search(rest))
+    effect = bool(
+        words.EFFECT_WORDS.search(rest)
+        or crop
+        or words.SPEED.search(rest)
+        or (words.ZOOM.search(rest) and "transition" not in ops)
+    )
+    if not effect and not ops and any(pattern.search(rest) for _, pattern in words.EFFECTS):
+        effect = True  # "make it black and white", "add slow motion"
+    if effect and ("transition" not in ops or words.EFFECT_WORDS.search(rest)) and "sticker" not in ops:
+        ops.append("effect")
+    if words.TRIM.search(rest) and not (crop and words.CROP_ZH_SHAPE.search(rest)):
+        ops.append("trim")
+    return ops
+
+
+def _remove_targets(clause: str) -> list[dict[str, Any]]:
+    targets: list[dict[str, Any]] = []
+    if _has_sound(clause):
+        targets.append({"target": "sounds"})
+        clause = words.SOUND.sub(" ", clause)
+    if words.STICKER.search(clause):
+        targets.append({"target": "stickers"})
+    for target, pattern in (("bgm", words.BGM), ("title", words.TITLE), ("subtitles", words.SUBTITLES)):
+        if pattern.search(clause):
+            targets.append({"target": target})
+    if words.EFFECT_WORDS.search(clause) or (not targets and _first(words.EFFECTS, clause)):
+        named = _first(words.EFFECTS, clause)
+        targets.append({"target": "effects", **({"name": named} if named else {})})
+    if words.TRANSITION.search(clause):
+        targets.append({"target": "transitions"})
+    if words.TEXT_TARGET.search(clause):
+        present = {t["target"] for t in targets}
+        targets.extend({"target": t} for t in ("title", "subtitles") if t not in present)
     return targets
 
 
+#: Edits that take place at a moment of the video when the message names one.
+_TIMED: frozenset[EditOp] = frozenset({"title", "subtitles", "transition", "effect", "sound", "sticker"})
+
+
 def parse_edits(text: str) -> tuple[Edit, ...]:
-    """The edits a message asks for, clause by clause ("remove the title and add jazz music at 30%")."""
+    """The edits a message asks for, clause by clause ("remove the title and add jazz music at 30%").
+
+    A moment in a clause of its own ("at 2 seconds, add a whoosh") belongs to the next edit.
+    """
     quotes = quoted_texts(text)
     masked = QUOTED_TEXT.sub(lambda m: _PLACEHOLDER.format(m.start()), text).lower()
     edits: list[Edit] = []
@@ -338,20 +379,31 @@ def parse_edits(text: str) -> tuple[Edit, ...]:
             edits.append(edit)
 
     removing = False
+    pending: Moment | None = None
     for clause in _CLAUSE_SPLIT.split(masked):
         if not clause.strip():
             continue
+        moment = parse_moment(clause)
         # "remove the music and the title": a clause without a verb goes on removing.
-        removing = bool(_REMOVE.search(clause)) or (removing and not _ADD_VERBS.search(clause))
-        cut_target = _OP_PATTERNS["trim"].search(clause) and parse_duration_s(clause) is None
+        removing = bool(words.REMOVE.search(clause)) or (removing and not words.ADD_VERBS.search(clause))
+        cut = words.CUT.search(clause) and not re.search(r"\bcut\s+to\b", clause)
+        cut_target = cut and parse_duration_s(clause) is None and parse_percent(clause) is None
         if removing or (cut_target and _remove_targets(clause)):  # "cut the music"
             removing = True
             for target in _remove_targets(clause):
-                add(Edit("remove", {"target": target}))
+                add(Edit("remove", target))
             continue
-        for op in _ADDING_OPS:
-            if _OP_PATTERNS[op].search(clause):
-                add(Edit(op, _edit_params(op, clause, masked, quotes)))
+        ops = _adding_ops(clause)
+        if not ops:
+            pending = moment if moment is not None else pending
+            continue
+        at = moment if moment is not None else pending
+        pending = None
+        for op in ops:
+            params = _edit_params(op, clause, masked, quotes)
+            if op in _TIMED and at is not None:
+                params["at"] = at
+            add(Edit(op, params))
     return tuple(edits)
 
 
@@ -366,7 +418,7 @@ def classify(text: str) -> Intent:
         return Intent("generate", language, prompt, parse_edits(prompt), generation_params(prompt))
     edits = parse_edits(prompt)
     seconds = parse_duration_s(lowered)
-    if not edits and seconds is not None:
+    if not edits and seconds is not None and parse_moment(lowered) is None:
         edits = (Edit("trim", {"seconds": seconds}),)  # "make it 8 seconds", "改成5秒"
     if edits:
         return Intent("edit", language, prompt, edits)

@@ -14,31 +14,36 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from contracts import wording
 from contracts.profiles import Profile
 from mockserver.agent import texts
+from mockserver.agent.describe import describe_changes, track_summary
 from mockserver.agent.intents import ASPECT_SIZES, Edit, Intent, IntentKind, Language, quoted_texts
 from mockserver.agent.library import draft_for_prompt
 from mockserver.agent.timeline import (
     AUDIO,
     DEFAULT_CLIP_MS,
     DEFAULT_VOLUME,
+    STICKER_KIND,
     TEXT,
     VIDEO,
     adopt_extras,
     apply_edit,
     apply_edits,
-    describe_changes,
+    bgm_track,
     finish,
     has_content,
+    is_sound_track,
     rescale,
+    same_content,
     text_kind,
-    track_summary,
+    unchanged_reason,
     video_segments,
 )
 from mockserver.events import Apply, Call, Result, Say, Step, Work
 
-GENERATE_TOOL = "generate_video_with_seedance"  # B-SSE-07
-EDIT_TOOL = "edit_multitrack"  # B-SSE-07
+GENERATE_TOOL = wording.GENERATE_TOOL  # B-SSE-07
+EDIT_TOOL = wording.EDIT_TOOL  # B-SSE-07
 SILENT_EDIT_RATE = 0.3  # B-SSE-09
 TEMPORARY_ISSUE_RATE = 0.1  # B-SSE-12: "now and then"; the rate is the mock's choice
 GENERATION_INTRO_RATE = 0.8
@@ -58,6 +63,7 @@ class Plan:
     kind: IntentKind
     chargeable: bool
     silent: bool  # the turn ends on a tool_result without any text (B-SSE-09)
+    language: Language = "en"  # what the turn speaks, for texts added on its way (B-SSE-12)
 
 
 def plan_turn(
@@ -120,7 +126,7 @@ def _plan_question(
         Say(texts.answer(intent.prompt, intent.language, rng, profile, summary)),
     ]
     steps += _tail(rng, intent.language)
-    return Plan(tuple(steps), "question", chargeable=False, silent=False)
+    return Plan(tuple(steps), "question", chargeable=False, silent=False, language=intent.language)
 
 
 # ------------------------------------------------------------------------------ edits
@@ -142,10 +148,8 @@ def _resolve(edit: Edit, draft: dict[str, Any], rng: random.Random, prompt: str,
         names = [seg.get("m", {}).get("name") for seg in video_segments(draft)]
         subject = next((str(name) for name in names if name), texts.subject_of(prompt, language))
         params["text"] = _existing_title(draft) or texts.title_for(prompt, language, subject)
-    elif edit.op == "bgm" and not params.get("genre"):
-        has_bgm = any(track.get("tt") == AUDIO and track.get("sg") for track in draft.get("t", []))
-        if not has_bgm:
-            params["genre"] = rng.choice(DEFAULT_GENRES)
+    elif edit.op == "bgm" and not params.get("genre") and bgm_track(draft) is None:
+        params["genre"] = rng.choice(DEFAULT_GENRES)
     return Edit(edit.op, params)
 
 
@@ -160,23 +164,61 @@ def _plan_edit(
         # Nothing to edit yet: a text-only answer, no tool, no charge.
         steps: list[Step] = [_work(rng, profile.text_reply_s), Say(texts.no_draft(intent.language, rng))]
         steps += _tail(rng, intent.language)
-        return Plan(tuple(steps), "edit", chargeable=False, silent=False)
+        return Plan(tuple(steps), "edit", chargeable=False, silent=False, language=intent.language)
     edits = tuple(_resolve(edit, draft, rng, intent.prompt, intent.language) for edit in intent.edits)
+    applied, skipped = _split_by_effect(draft, edits)
+    if not applied:
+        # Nothing would change: say why rather than run a tool that does nothing (never silent).
+        # What the draft already shows was still an edit to check (billed, B-SSE-15); a moment past
+        # the end or a crop without a shape is a question back to the user (free).
+        steps = [
+            _work(rng, profile.edit_s if _billed(skipped) else profile.text_reply_s),
+            Say(texts.not_applied(intent.language, skipped, track_summary(draft, intent.language))),
+        ]
+        steps += _tail(rng, intent.language)
+        return Plan(tuple(steps), "edit", chargeable=_billed(skipped), silent=False, language=intent.language)
     call_id = new_id("call")
-    preview = apply_edits(draft, edits)
+    preview = apply_edits(draft, applied)
     changes = describe_changes(draft, preview)
     steps = [
-        Call(EDIT_TOOL, {"operations": _operations(edits)}, call_id),
+        Call(EDIT_TOOL, {"operations": _operations(applied)}, call_id),
         _work(rng, profile.edit_s),
-        Apply(partial(_edit, edits), label="edit"),
+        Apply(partial(_edit, applied), label="edit"),
         Result(EDIT_TOOL, {"status": "success", "changes": changes}, call_id),
     ]
-    silent = rng.random() < SILENT_EDIT_RATE
+    # B-SSE-09: about 30% of edits end without text; one that left part of the message undone
+    # always says so.
+    silent = rng.random() < SILENT_EDIT_RATE and not skipped
     if not silent:
         summary = track_summary(preview, intent.language)
-        steps.append(Say(texts.edit_done(intent.language, rng, changes, summary)))
+        reply = texts.edit_done(intent.language, rng, changes, summary)
+        if skipped:
+            reply += " " + texts.not_applied(intent.language, skipped, None)
+        steps.append(Say(reply))
         steps += _tail(rng, intent.language)
-    return Plan(tuple(steps), "edit", chargeable=True, silent=silent)
+    return Plan(tuple(steps), "edit", chargeable=True, silent=silent, language=intent.language)
+
+
+def _billed(skipped: list[tuple[str, dict[str, Any]]]) -> bool:
+    """Whether edits that changed nothing were understood and checked (billed) or need the user."""
+    return any(reason in ("present", "absent", "short") for reason, _ in skipped)
+
+
+def _split_by_effect(
+    draft: dict[str, Any], edits: tuple[Edit, ...]
+) -> tuple[tuple[Edit, ...], list[tuple[str, dict[str, Any]]]]:
+    """The edits that change the draft (applied in order), and why each of the others does not."""
+    applied: list[Edit] = []
+    skipped: list[tuple[str, dict[str, Any]]] = []
+    current = draft
+    for edit in edits:
+        after = apply_edit(current, edit)
+        if same_content(current, after):
+            skipped.append(unchanged_reason(current, edit))
+        else:
+            applied.append(edit)
+            current = after
+    return tuple(applied), skipped
 
 
 # ------------------------------------------------------------------------------ generation
@@ -248,7 +290,7 @@ def _raw_clip(
 
 def _has(draft: dict[str, Any], op: str) -> bool:
     if op == "bgm":
-        return any(track.get("tt") == AUDIO for track in draft["t"])
+        return bgm_track(draft) is not None
     if op == "title":
         return any(
             track.get("tt") == TEXT and any(text_kind(track, seg) == "title" for seg in track["sg"])
@@ -276,12 +318,21 @@ def _template_operations(template: dict[str, Any]) -> list[dict[str, Any]]:
     operations: list[dict[str, Any]] = []
     for track in template["t"]:
         first = track["sg"][0].get("m", {})
-        if track.get("tt") == AUDIO:
+        kind = text_kind(track, track["sg"][0]) if track.get("tt") == TEXT else None
+        if is_sound_track(track):
+            operations.extend(
+                {"op": "sound", "params": {"name": seg.get("m", {}).get("name")}} for seg in track["sg"]
+            )
+        elif track.get("tt") == AUDIO:
             operations.append(
                 {"op": "bgm", "params": {"name": first.get("name"), "volume": first.get("volume")}}
             )
-        elif track.get("tt") == TEXT and text_kind(track, track["sg"][0]) == "title":
+        elif kind == "title":
             operations.append({"op": "title", "params": {"text": first.get("text")}})
+        elif kind == STICKER_KIND:
+            operations.extend(
+                {"op": "sticker", "params": {"name": seg.get("m", {}).get("name")}} for seg in track["sg"]
+            )
         elif track.get("tt") == TEXT:
             operations.append({"op": "subtitles", "params": {"lines": len(track["sg"])}})
     for key, op, name in (("effects", "effect", "name"), ("transition_in", "transition", "style")):
@@ -396,4 +447,4 @@ def _plan_generation(
         Say(texts.generation_done(language, rng, track_summary(final, language))),
     ]
     steps += _tail(rng, language)
-    return Plan(tuple(steps), "generate", chargeable=True, silent=False)
+    return Plan(tuple(steps), "generate", chargeable=True, silent=False, language=language)

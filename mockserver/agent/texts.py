@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import random
 import re
+from typing import Any
 
+from contracts import wording
 from contracts.profiles import Profile
 from mockserver.agent.intents import QUOTED_TEXT, Language, quoted_texts
 
-TEMPORARY_ISSUE = {
-    # U-18: only the opening words are documented; the rest is the mock's wording.
-    "en": "I encountered a temporary issue while processing your request. Please try again.",
-    "zh": "处理您的请求时遇到了临时问题，请稍后重试。",
-}
+#: U-18: the trailing noise text per language; one home with the pattern clients filter it by.
+TEMPORARY_ISSUE = wording.TEMPORARY_ISSUE
 
 _TOPICS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("greeting", re.compile(r"^\W*(hi|hello|hey|good (morning|afternoon|evening))\b|^\W*(你好|您好|嗨)")),
@@ -206,6 +205,76 @@ _NO_DRAFT = {
         "或把素材拖拽到素材面板上传，然后我再帮你编辑。",
     ),
 }
+
+
+#: Why an edit changed nothing (timeline.unchanged_reason), said instead of silence (B-SSE-09).
+_NOT_APPLIED: dict[str, dict[Language, str]] = {
+    "outside": {
+        "en": "There is no picture at {at}s: the video is {length}s long. Tell me a moment between 0 and "
+        "{length}s.",
+        "zh": "{at}秒处没有画面：视频只有{length}秒。请告诉我 0 到 {length} 秒之间的时间点。",
+    },
+    "unclear": {
+        "en": "What shape should I crop the video to: square (1:1), vertical (9:16) or landscape (16:9)?",
+        "zh": "要把画面裁切成什么比例：正方形（1:1）、竖屏（9:16）还是横屏（16:9）？",
+    },
+    "absent": {
+        "en": "There is no {target} to remove.",
+        "zh": "没有可以删除的{target}。",
+    },
+    "short": {
+        "en": "The video is already {length}s long, so there is nothing to trim.",
+        "zh": "视频已经只有{length}秒了，不需要再剪短。",
+    },
+    "present": {
+        "en": "The video already has that ({what}), so nothing changed.",
+        "zh": "视频里已经有了（{what}），所以没有改动。",
+    },
+}
+_TARGETS: dict[Language, dict[str, str]] = {
+    "en": {
+        "bgm": "background music",
+        "title": "title",
+        "subtitles": "subtitle",
+        "effects": "effect",
+        "transitions": "transition",
+        "sounds": "sound effect",
+        "stickers": "sticker",
+    },
+    "zh": {
+        "bgm": "背景音乐",
+        "title": "标题",
+        "subtitles": "字幕",
+        "effects": "特效",
+        "transitions": "转场",
+        "sounds": "音效",
+        "stickers": "贴纸",
+    },
+}
+
+
+def _number_text(value: object) -> str:
+    return f"{float(str(value)):g}"
+
+
+def not_applied(language: Language, reasons: list[tuple[str, dict[str, Any]]], summary: str | None) -> str:
+    """Why the edits of a message changed nothing, one sentence each, then the tracks (if given)."""
+    sentences: list[str] = []
+    for reason, fields in reasons:
+        values = dict(fields)
+        if reason == "outside":
+            values = {"at": _number_text(values["at"]), "length": _number_text(values["length"])}
+        elif reason == "short":
+            values = {"length": _number_text(values["length"])}
+        elif reason == "absent":
+            target = _TARGETS[language].get(str(values["target"]), str(values["target"]))
+            values = {"target": f"{values['name']} {target}" if values.get("name") else target}
+        sentence = _NOT_APPLIED[reason][language].format(**values)
+        if sentence not in sentences:
+            sentences.append(sentence)
+    if summary:
+        sentences.append(f"{summary}。" if language == "zh" else f"{summary}.")
+    return ("" if language == "zh" else " ").join(sentences)
 
 
 def _minutes(low_s: float, high_s: float, language: Language) -> str:

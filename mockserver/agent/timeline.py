@@ -4,6 +4,11 @@ Every function takes a draft and returns a new one; the input is never mutated, 
 `Apply.change` can be run, retried or compared freely. Ids of new tracks and segments are
 derived from the ids already in the draft, which keeps the functions deterministic without
 an id source.
+
+An edit either changes what the draft shows or leaves it as it was (a moment past the end, a
+look the clip already has, nothing to remove); `same_content` tells the two apart and
+`unchanged_reason` says why, so that the agent never answers an edit that changed nothing
+with silence (B-SSE-09).
 """
 
 from __future__ import annotations
@@ -13,13 +18,21 @@ from collections.abc import Iterable
 from typing import Any
 
 from mockserver.agent.intents import Edit
+from mockserver.agent.measures import END, Moment
 
 VIDEO, AUDIO, TEXT = 0, 1, 7
 TRACK_TYPES = (VIDEO, AUDIO, TEXT)
 DEFAULT_CLIP_MS = 5000  # a Seedance clip when nothing says otherwise
 TITLE_MS = 3000
+CAPTION_MS = 3000  # a caption placed at a moment
+SOUND_MS = 1000  # a sound effect
+STICKER_MS = 2000
 MIN_TRIM_MS = 1000
 DEFAULT_VOLUME = 0.35
+SOUND_VOLUME = 0.8
+#: `m.kind` of audio and text segments that are neither music nor titles and subtitles.
+SOUND_KIND = "sfx"
+STICKER_KIND = "sticker"
 
 GENRE_LABELS = {
     "lo-fi": "Lo-fi",
@@ -80,12 +93,24 @@ def content_ms(draft: Draft) -> int:
 
 
 def text_kind(track: Track, segment: Segment) -> str:
-    """'title' or 'subtitle' for a text segment; tracks named like captions hold subtitles."""
+    """'title', 'subtitle' or 'sticker' for a text segment; tracks named like captions hold subtitles."""
     kind = segment.get("m", {}).get("kind")
-    if kind in ("title", "subtitle"):
+    if kind in ("title", "subtitle", STICKER_KIND):
         return str(kind)
     name = str(track.get("m", {}).get("name", "")).lower()
+    if "sticker" in name:
+        return STICKER_KIND
     return "subtitle" if "sub" in name or "caption" in name else "title"
+
+
+def is_sound_track(track: Track) -> bool:
+    """An audio track of sound effects (its segments are `m.kind` "sfx"), not music."""
+    if track.get("tt") != AUDIO:
+        return False
+    segments = track.get("sg", [])
+    if segments:
+        return all(seg.get("m", {}).get("kind") == SOUND_KIND for seg in segments)
+    return "sound" in str(track.get("m", {}).get("name", "")).lower()
 
 
 def _used_ids(draft: Draft) -> set[str]:
@@ -121,12 +146,54 @@ def rescale(draft: Draft, duration_ms: int) -> Draft:
     return finish(result)
 
 
+def _without_ids(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_ids(v) for k, v in value.items() if k != "id"}
+    if isinstance(value, list):
+        return [_without_ids(item) for item in value]
+    return value
+
+
+def same_content(before: Draft | None, after: Draft | None) -> bool:
+    """True when two drafts show the same thing: equal but for the ids of tracks and segments."""
+    normal = [_without_ids(apply_edits(draft, ())) if draft else None for draft in (before, after)]
+    return normal[0] == normal[1]
+
+
+# ------------------------------------------------------------------------------ where
+
+
+def start_ms(draft: Draft, at: Moment | None, length_ms: int) -> int | None:
+    """Where something lasting up to `length_ms` starts when placed `at` (None: at the start);
+    None when that moment is not inside the picture."""
+    end = content_ms(draft)
+    if at is None:
+        start = 0
+    elif at == END:
+        start = max(0, end - length_ms)
+    else:
+        start = round(float(at) * 1000)
+    return start if 0 <= start < end else None
+
+
+def segments_at(draft: Draft, at: Moment | None) -> list[Segment]:
+    """The video segments an edit at `at` applies to: all of them without a moment, else the one
+    playing then (the last one for `END`); none when the moment is past the picture."""
+    segments = video_segments(draft)
+    if at is None:
+        return segments
+    if at == END:
+        return [max(segments, key=segment_end)] if segments else []
+    ms = round(float(at) * 1000)
+    return [seg for seg in segments if seg["st"] <= ms < segment_end(seg)][:1]
+
+
 # ------------------------------------------------------------------------------ edits
 
 
 def _find_track(draft: Draft, tt: int, kind: str | None = None) -> Track | None:
     if tt == AUDIO:
-        return bgm_track(draft)
+        return sound_track(draft) if kind == SOUND_KIND else bgm_track(draft)
     for track in draft["t"]:
         if track.get("tt") != tt:
             continue
@@ -141,10 +208,16 @@ def _is_music(track: Track) -> bool:
 
 
 def bgm_track(draft: Draft) -> Track | None:
-    """The background-music track: an audio track named like music, else the first audio track."""
-    audio = [track for track in draft.get("t", []) if track.get("tt") == AUDIO]
+    """The background-music track: an audio track named like music, else the first audio track
+    that is not sound effects."""
+    audio = [t for t in draft.get("t", []) if t.get("tt") == AUDIO and not is_sound_track(t)]
     named = [track for track in audio if _is_music(track)]
     return (named or audio or [None])[0]
+
+
+def sound_track(draft: Draft) -> Track | None:
+    """The track holding the sound effects, if there is one."""
+    return next((track for track in draft.get("t", []) if is_sound_track(track)), None)
 
 
 def _put_track(
@@ -153,21 +226,40 @@ def _put_track(
     """Replace the segments of the matching track, or append a new track holding them."""
     track = _find_track(draft, tt, kind)
     if track is None:
-        track = {"tt": tt, "id": fresh_id(used, f"trk_{name.lower()}"), "m": {"name": name}, "sg": []}
+        track = {"tt": tt, "id": fresh_id(used, f"trk_{name.lower().replace(' ', '_')}"), "m": {"name": name}}
+        track["sg"] = []
         draft["t"].append(track)
     # A text track may mix titles and subtitles: keep the segments of the other kind.
     others = [seg for seg in track["sg"] if kind is not None and text_kind(track, seg) != kind]
     track["sg"] = others + segments
 
 
+def _add_segment(draft: Draft, used: set[str], tt: int, kind: str, name: str, segment: Segment) -> None:
+    """Add one segment to the track of its kind (made when missing), in time order, unless the
+    track already has one with the same start and metadata."""
+    track = _find_track(draft, tt, kind)
+    if track is not None and any(
+        seg["st"] == segment["st"] and seg.get("m") == segment["m"] for seg in track["sg"]
+    ):
+        return
+    segment = {"id": fresh_id(used, f"seg_{kind}"), **segment}
+    if track is None:
+        track = {"tt": tt, "id": fresh_id(used, f"trk_{kind}"), "m": {"name": name}, "sg": []}
+        draft["t"].append(track)
+    track["sg"] = sorted([*track["sg"], segment], key=lambda seg: (seg["st"], str(seg.get("id"))))
+
+
 def _title(draft: Draft, used: set[str], params: dict[str, Any]) -> None:
     text = params.get("text") or draft["m"].get("title") or "My Video"
     wanted = round(float(params["seconds"]) * 1000) if params.get("seconds") else TITLE_MS
-    length = min(wanted, int(draft.get("d") or 0) or wanted)
+    start = start_ms(draft, params.get("at"), wanted) if params.get("at") is not None else 0
+    if start is None:
+        return
+    end = int(draft.get("d") or 0) or start + wanted
     segment = {
         "id": fresh_id(used, "seg_title"),
-        "st": 0,
-        "d": length,
+        "st": start,
+        "d": max(1, min(wanted, end - start)),
         "m": {
             "kind": "title",
             "text": text,
@@ -195,9 +287,18 @@ def _bgm(draft: Draft, used: set[str], params: dict[str, Any]) -> None:
     _put_track(draft, used, AUDIO, None, "BGM", [segment])
 
 
+def _scene_name(draft: Draft, ms: int) -> str | None:
+    scene = next((s for s in video_segments(draft) if s["st"] <= ms < segment_end(s)), None)
+    name = scene.get("m", {}).get("name") if scene else None
+    return str(name).capitalize() if name else None
+
+
 def _subtitles(draft: Draft, used: set[str], params: dict[str, Any]) -> None:
-    style = {"color": "white", "position": "bottom-center"}
+    style = {"color": params.get("color") or "white", "position": "bottom-center"}
     text = params.get("text")
+    if params.get("at") is not None:
+        _caption(draft, used, params, style)
+        return
     scenes = video_segments(draft)
     if text or not scenes:
         lines = [(0, content_ms(draft), text or draft["m"].get("title") or "…")]
@@ -212,6 +313,52 @@ def _subtitles(draft: Draft, used: set[str], params: dict[str, Any]) -> None:
         if d > 0
     ]
     _put_track(draft, used, TEXT, "subtitle", "Subtitles", segments)
+
+
+def _caption(draft: Draft, used: set[str], params: dict[str, Any], style: dict[str, str]) -> None:
+    """One caption at a moment; captions it overlaps give way to it."""
+    start = start_ms(draft, params.get("at"), CAPTION_MS)
+    if start is None:
+        return
+    length = min(CAPTION_MS, content_ms(draft) - start)
+    text = params.get("text") or _scene_name(draft, start) or draft["m"].get("title") or "…"
+    meta = {"kind": "subtitle", "text": text, **style}
+    track = _find_track(draft, TEXT, "subtitle")
+    if track is not None:
+        if any(seg["st"] == start and seg["d"] == length and seg.get("m") == meta for seg in track["sg"]):
+            return
+        track["sg"] = [
+            seg
+            for seg in track["sg"]
+            if text_kind(track, seg) != "subtitle" or segment_end(seg) <= start or seg["st"] >= start + length
+        ]
+    _add_segment(draft, used, TEXT, "subtitle", "Subtitles", {"st": start, "d": length, "m": meta})
+
+
+def _sound(draft: Draft, used: set[str], params: dict[str, Any]) -> None:
+    """A sound effect: a short segment on the sound-effects track (tt 1, `m.kind` "sfx")."""
+    start = start_ms(draft, params.get("at"), SOUND_MS)
+    if start is None:
+        return
+    meta = {"kind": SOUND_KIND, "name": str(params.get("name") or "whoosh"), "volume": SOUND_VOLUME}
+    segment = {"st": start, "d": min(SOUND_MS, content_ms(draft) - start), "m": meta}
+    _add_segment(draft, used, AUDIO, SOUND_KIND, "Sound effects", segment)
+
+
+def _sticker(draft: Draft, used: set[str], params: dict[str, Any]) -> None:
+    """A sticker: an overlay segment on the stickers track (tt 7, `m.kind` "sticker")."""
+    start = start_ms(draft, params.get("at"), STICKER_MS)
+    if start is None:
+        return
+    name = str(params.get("name") or "star")
+    meta = {
+        "kind": STICKER_KIND,
+        "name": name,
+        "text": str(params.get("symbol") or name),
+        "position": str(params.get("position") or "center"),
+    }
+    segment = {"st": start, "d": min(STICKER_MS, content_ms(draft) - start), "m": meta}
+    _add_segment(draft, used, TEXT, STICKER_KIND, "Stickers", segment)
 
 
 def _trim(draft: Draft, params: dict[str, Any]) -> None:
@@ -229,33 +376,64 @@ def _trim(draft: Draft, params: dict[str, Any]) -> None:
         track["sg"] = kept
 
 
-def _remove(draft: Draft, target: str) -> None:
+def effect_label(name: str, value: str | None = None) -> str:
+    """How an effect is written in `m.effects`: its name, then its value ("zoom_in 140%")."""
+    return f"{name} {value}" if value else name
+
+
+def _base(label: str) -> str:
+    return label.split(" ", 1)[0]
+
+
+def _remove(draft: Draft, target: str, name: str | None = None) -> None:
     if target == "bgm":
         music = bgm_track(draft)
         draft["t"] = [track for track in draft["t"] if track is not music]
-    elif target in ("title", "subtitles"):
-        kind = "title" if target == "title" else "subtitle"
+    elif target == "sounds":
+        draft["t"] = [track for track in draft["t"] if not is_sound_track(track)]
+    elif target in ("title", "subtitles", "stickers"):
+        kind = {"title": "title", "subtitles": "subtitle", "stickers": STICKER_KIND}[target]
         for track in draft["t"]:
             if track.get("tt") == TEXT:
                 track["sg"] = [seg for seg in track["sg"] if text_kind(track, seg) != kind]
-    elif target in ("effects", "transitions"):
-        key = "effects" if target == "effects" else "transition_in"
+    elif target == "effects":
         for seg in video_segments(draft):
-            seg.get("m", {}).pop(key, None)
+            meta = seg.get("m", {})
+            kept = [e for e in meta.get("effects", []) if name is not None and _base(str(e)) != name]
+            if kept:
+                meta["effects"] = kept
+            else:
+                meta.pop("effects", None)
+    elif target == "transitions":
+        for seg in video_segments(draft):
+            seg.get("m", {}).pop("transition_in", None)
     else:
         raise ValueError(f"cannot remove {target!r}")
 
 
-def _mark_video(draft: Draft, key: str, value: str) -> None:
-    for seg in video_segments(draft):
+def _effect(draft: Draft, params: dict[str, Any]) -> None:
+    """An effect on the clip playing `at` (every clip without a moment). An effect with a value
+    replaces the same effect's other value ("zoom_in 120%" -> "zoom_in 140%"); normal speed
+    ("speed 1x") takes the speed effect away."""
+    name = str(params.get("name") or "color_grading")
+    value = params.get("value")
+    if name == "crop" and not value:
+        return  # to what shape? the agent asks instead
+    label = effect_label(name, str(value) if value else None)
+    for seg in segments_at(draft, params.get("at")):
         meta = seg.setdefault("m", {})
-        if key == "effects":
-            effects = list(meta.get("effects", []))
-            if value not in effects:
-                effects.append(value)
+        effects = [str(e) for e in meta.get("effects", []) if not value or _base(str(e)) != name]
+        if label != "speed 1x" and label not in effects:
+            effects.append(label)
+        if effects:
             meta["effects"] = effects
         else:
-            meta[key] = value
+            meta.pop("effects", None)
+
+
+def _transition(draft: Draft, params: dict[str, Any]) -> None:
+    for seg in segments_at(draft, params.get("at")):
+        seg.setdefault("m", {})["transition_in"] = str(params.get("style") or "fade")
 
 
 def apply_edit(draft: Draft | None, edit: Edit) -> Draft:
@@ -273,13 +451,17 @@ def apply_edit(draft: Draft | None, edit: Edit) -> Draft:
     elif edit.op == "subtitles":
         _subtitles(result, used, params)
     elif edit.op == "transition":
-        _mark_video(result, "transition_in", str(params.get("style") or "fade"))
+        _transition(result, params)
     elif edit.op == "effect":
-        _mark_video(result, "effects", str(params.get("name") or "color_grading"))
+        _effect(result, params)
+    elif edit.op == "sound":
+        _sound(result, used, params)
+    elif edit.op == "sticker":
+        _sticker(result, used, params)
     elif edit.op == "trim":
         _trim(result, params)
     elif edit.op == "remove":
-        _remove(result, str(params.get("target")))
+        _remove(result, str(params.get("target")), params.get("name"))
     else:
         raise ValueError(f"unknown edit op {edit.op!r}")
     return finish(result)
@@ -291,6 +473,37 @@ def apply_edits(draft: Draft | None, edits: Iterable[Edit]) -> Draft:
     for edit in edits:
         result = apply_edit(result, edit)
     return finish(result)
+
+
+def unchanged_reason(draft: Draft, edit: Edit) -> tuple[str, dict[str, Any]]:
+    """Why `edit` leaves `draft` as it was: `outside` (a moment past the picture), `unclear`
+    (a crop without a shape), `absent` (nothing to remove), `short` (already that short) or
+    `present` (the draft already shows it), with what a reply needs to say so."""
+    params = edit.params
+    at = params.get("at")
+    length_s = content_ms(draft) / 1000
+    if edit.op == "effect" and params.get("name") == "crop" and not params.get("value"):
+        return "unclear", {"what": "crop"}
+    if at is not None and at != END and float(at) >= length_s:
+        return "outside", {"at": float(at), "length": length_s}
+    if edit.op == "remove":
+        return "absent", {"target": str(params.get("target")), "name": params.get("name")}
+    if edit.op == "trim":
+        return "short", {"length": int(draft.get("d") or 0) / 1000}
+    return "present", {"what": edit_subject(edit)}
+
+
+def edit_subject(edit: Edit) -> str:
+    """What an edit adds, in a word or two ("glitch", "zoom_in 140%", "whoosh", "'Urban Dreams'")."""
+    params = edit.params
+    if edit.op == "effect":
+        return effect_label(str(params.get("name") or "color_grading"), params.get("value"))
+    if edit.op in ("title", "subtitles") and params.get("text"):
+        return f"'{params['text']}'"
+    for key in ("name", "style", "genre", "text"):
+        if params.get(key):
+            return str(params[key])
+    return edit.op
 
 
 def adopt_extras(draft: Draft | None, template: Draft) -> Draft:
@@ -311,104 +524,3 @@ def adopt_extras(draft: Draft | None, template: Draft) -> Draft:
         if track.get("tt") != VIDEO and track.get("id") not in present:
             result["t"].append(copy.deepcopy(track))
     return finish(result)
-
-
-# ------------------------------------------------------------------------------ descriptions
-
-_LABELS = {
-    "en": {VIDEO: "Video", AUDIO: "BGM", "title": "Title", "subtitle": "Subtitles"},
-    "zh": {VIDEO: "视频", AUDIO: "背景音乐", "title": "标题", "subtitle": "字幕"},
-}
-
-
-def seconds_text(ms: int) -> str:
-    """12000 -> '12', 2500 -> '2.5'."""
-    return f"{ms / 1000:.1f}".removesuffix(".0")
-
-
-def _span(segments: list[Segment]) -> tuple[int, int]:
-    return min(seg["st"] for seg in segments), max(segment_end(seg) for seg in segments)
-
-
-def track_entry(track: Track, language: str = "en") -> str:
-    """One track in the B-STATE-06 summary style: `BGM: Lo-fi (0-10s, 35%)`."""
-    labels = _LABELS.get(language, _LABELS["en"])
-    zh = language == "zh"
-    segments = track.get("sg", [])
-    tt = track.get("tt")
-    kind = text_kind(track, segments[0]) if tt == TEXT and segments else "title"
-    label = labels[kind] if tt == TEXT else labels.get(tt, str(track.get("m", {}).get("name", "Track")))
-    colon = "：" if zh else ": "
-    if not segments:
-        return f"{label}{colon}{'（空）' if zh else '(empty)'}"
-    start, end = _span(segments)
-    span = f"{seconds_text(start)}-{seconds_text(end)}{'秒' if zh else 's'}"
-    extra = ""
-    if tt == TEXT and kind == "title":
-        what = f"“{segments[0]['m'].get('text', '')}”" if zh else f'"{segments[0]["m"].get("text", "")}"'
-    elif tt == TEXT:
-        what = f"{len(segments)} 条" if zh else f"{len(segments)} line{'s' if len(segments) != 1 else ''}"
-    else:
-        names = dict.fromkeys(str(seg.get("m", {}).get("name") or seg.get("id")) for seg in segments)
-        what = ", ".join(names)
-        volume = segments[0].get("m", {}).get("volume")
-        if tt == AUDIO and isinstance(volume, int | float):
-            extra = f"{'，' if zh else ', '}{round(volume * 100)}%"
-    return f"{label}{colon}{what}{'（' if zh else ' ('}{span}{extra}{'）' if zh else ')'}"
-
-
-def track_summary(draft: Draft | None, language: str = "en") -> str:
-    """`Timeline (3 tracks): 1. Video: city timelapse (0-10s) 2. BGM: Lo-fi (0-10s, 35%) ...` (B-STATE-06)."""
-    tracks = [track for track in (draft or {}).get("t", []) if track.get("sg")]
-    entries = " ".join(f"{n}. {track_entry(track, language)}" for n, track in enumerate(tracks, start=1))
-    if language == "zh":
-        return f"时间线（{len(tracks)} 条轨道）：{entries}" if tracks else "时间线为空"
-    plural = "s" if len(tracks) != 1 else ""
-    return f"Timeline ({len(tracks)} track{plural}): {entries}" if tracks else "Timeline is empty"
-
-
-def _without_looks(track: Track) -> list[Segment]:
-    if track.get("tt") != VIDEO:
-        return list(track.get("sg", []))
-    return [
-        {**seg, "m": {k: v for k, v in seg.get("m", {}).items() if k not in ("effects", "transition_in")}}
-        for seg in track.get("sg", [])
-    ]
-
-
-def _looks(draft: Draft, key: str) -> dict[str, set[str]]:
-    found: dict[str, set[str]] = {}
-    for seg in video_segments(draft):
-        value = seg.get("m", {}).get(key)
-        values = value if isinstance(value, list) else [value] if value else []
-        for item in values:
-            found.setdefault(str(item), set()).add(str(seg["id"]))
-    return found
-
-
-def describe_changes(before: Draft | None, after: Draft) -> list[str]:
-    """What changed from one draft to the next, as short English lines for a tool_result."""
-    old = before or empty_draft()
-    changes: list[str] = []
-    old_tracks = {track.get("id"): track for track in old.get("t", [])}
-    new_tracks = {track.get("id"): track for track in after.get("t", [])}
-    for track_id, track in new_tracks.items():
-        if track_id not in old_tracks:
-            changes.append(f"added {track_entry(track)}")
-        elif _without_looks(old_tracks[track_id]) != _without_looks(track):
-            changes.append(f"updated {track_entry(track)}")
-    changes.extend(
-        f"removed {track_entry(track)}" for tid, track in old_tracks.items() if tid not in new_tracks
-    )
-    for key, noun in (("effects", "effect"), ("transition_in", "transition")):
-        was, now = _looks(old, key), _looks(after, key)
-        for name, ids in now.items():
-            if ids - was.get(name, set()):
-                count = len(ids)
-                changes.append(f"{noun} {name} on {count} video segment{'s' if count != 1 else ''}")
-        changes.extend(f"removed {noun} {name}" for name in was if name not in now)
-    if int(old.get("d") or 0) != int(after.get("d") or 0):
-        changes.append(
-            f"duration {seconds_text(int(old.get('d') or 0))}s -> {seconds_text(int(after['d']))}s"
-        )
-    return changes or ["no change"]

@@ -332,19 +332,32 @@ def dumps(record: dict[str, Any]) -> str:
 
 
 def read_records(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    """(line number, record) of each line; a torn last line (a crash mid-write) is skipped."""
+    """(line number, record) of each line; a torn last line (a crash mid-write) is skipped.
+
+    Only a line after a record can be torn: a file whose first line is no JSON is no recording.
+    """
+    name = Path(path).name
     lines = Path(path).read_text(encoding="utf-8").splitlines()
+    seen = False
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
             record = json.loads(line)
         except ValueError as exc:
+            if not seen:
+                raise RecordingError(
+                    f"{name}:{number}: not a {FORMAT} file (this line is not JSON)"
+                ) from None
             if number == len(lines):
                 return
-            raise RecordingError(f"{Path(path).name}:{number}: not JSON ({exc})") from None
+            raise RecordingError(f"{name}:{number}: not JSON ({exc})") from None
         if not isinstance(record, dict):
-            raise RecordingError(f"{Path(path).name}:{number}: a record is a JSON object")
+            what = (
+                "a record is a JSON object" if seen else f"not a {FORMAT} file (this line is no JSON object)"
+            )
+            raise RecordingError(f"{name}:{number}: {what}")
+        seen = True
         yield number, record
 
 

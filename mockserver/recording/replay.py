@@ -8,6 +8,16 @@ the replay's own virtual clock, so `--time-scale` applies as it does to the mock
 A recorded `POST /_mock/clock/advance` also advances the replay clock, so streams the recorded
 client released early by advancing time are released early again.
 
+A client that renders chooses a fresh render id each time (B-REN-03), so a replayed export
+submits an id the recording never saw. The n-th render submit is taken for the n-th recorded one:
+its id becomes an alias of the recorded id, later paths carrying it (polls, cancel, download, the
+rendered file) are matched as the recorded ones, and the answers to such requests speak of the
+client's id and the replay's own host. Requests that repeat the recording exactly are answered
+byte for byte.
+
+`GET /_mock/health`, when the recording holds none, answers with the replay's own time scale, so
+a client that follows its server's pace (the time-scale handshake) follows the replay.
+
 A request with no recorded exchange left gets HTTP 404 with the error envelope naming the
 recording, the method and path, and how many such exchanges it holds. `GET /_replay/status`
 tells what was served, what is left and what did not match.
@@ -19,14 +29,20 @@ import asyncio
 import contextlib
 import json
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 from starlette.types import Message, Receive, Scope, Send
 
 from mockserver.clock import DEFAULT_START, VirtualClock
-from mockserver.recording.model import Exchange, Recording, body_bytes
+from mockserver.recording.model import Exchange, Recording, body_bytes, is_textual
 
 STATUS_PATH = "/_replay/status"
+HEALTH_PATH = "/_mock/health"
+#: Where a render is submitted under an id of the client's choosing (B-REN-01, B-REN-17).
+RENDER_SUBMITS = frozenset({("POST", "/api/render/proxy/lambda"), ("POST", "/api/render/proxy/draft")})
+#: A request body read whole (render submits: a draft); anything longer is only drained.
+MAX_READ_BODY = 4 * 1024 * 1024
 #: Headers the replaying server sets itself (or that belong to the recorded connection).
 NOT_REPLAYED = frozenset(
     {
@@ -56,6 +72,8 @@ class ReplayApp:
         self.recorded = {key: len(queue) for key, queue in self.queues.items()}
         self.served: list[int] = []
         self.unmatched: list[dict[str, str]] = []
+        #: The client's render id -> the recorded one it stands for, in the order submitted.
+        self.aliases: dict[str, str] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -64,20 +82,65 @@ class ReplayApp:
         if scope["type"] != "http":
             return
         method: str = scope["method"]
-        path: str = scope["path"]
-        await _drain(receive)
-        if method == "GET" and path == STATUS_PATH:
+        asked: str = scope["path"]
+        body = await _read_body(receive)
+        if method == "GET" and asked == STATUS_PATH:
             await _json(send, 200, self.status())
             return
+        path = self._recorded_path(asked)
         queue = self.queues.get((method, path))
+        if not queue and method == "GET" and path == HEALTH_PATH:
+            await _json(send, 200, self.health())
+            return
         if not queue:
-            self.unmatched.append({"method": method, "path": path})
-            await _json(send, 404, self.unmatched_body(method, path), [(b"x-nemo-replay", b"unmatched")])
+            self.unmatched.append({"method": method, "path": asked})
+            await _json(send, 404, self.unmatched_body(method, asked), [(b"x-nemo-replay", b"unmatched")])
             return
         exchange = queue.popleft()
         self.served.append(exchange.seq)
+        adapted = self._learn_alias(method, path, body, exchange) or path != asked
         moved = self._clock_effects(exchange)
-        await self._serve(exchange, receive, send, wait=not moved)
+        adapt = self._adapter(scope) if adapted else None
+        await self._serve(exchange, receive, send, wait=not moved, adapt=adapt)
+
+    # ------------------------------------------------------------------ render ids
+
+    def _recorded_path(self, path: str) -> str:
+        """`path` with each render id of the client's put back as the recorded one."""
+        for new, recorded in self.aliases.items():
+            if new in path:
+                path = path.replace(new, recorded)
+        return path
+
+    def _learn_alias(self, method: str, path: str, body: bytes, exchange: Exchange) -> bool:
+        """A render submit under another id than the recorded one: remember it (True if so)."""
+        if (method, path) not in RENDER_SUBMITS:
+            return False
+        new, recorded = _render_id(body), _render_id(body_bytes(exchange.request_body))
+        if not new or not recorded or new == recorded:
+            return False
+        self.aliases[new] = recorded
+        return True
+
+    def _adapter(self, scope: Scope) -> Callable[[bytes], bytes]:
+        """Answers to a request matched through an alias: the recorded ids and hosts read as the
+        client's ids and this replay's host."""
+        host = dict(scope.get("headers") or []).get(b"host", b"").decode("latin-1")
+        own = f"{scope.get('scheme', 'http')}://{host}" if host else None
+        swaps = [(recorded, new) for new, recorded in self.aliases.items()]
+        if own is not None:
+            swaps += [(origin, own) for origin in self.recording.origins() if origin != own]
+
+        def adapt(data: bytes) -> bytes:
+            text = data.decode("utf-8")
+            for old, new in swaps:
+                text = text.replace(old, new)
+            return text.encode("utf-8")
+
+        return adapt
+
+    def health(self) -> dict[str, Any]:
+        return {"status": "ok", "replay": self.recording.name, "time_scale": self.clock.time_scale}
 
     # ------------------------------------------------------------------ answers
 
@@ -129,7 +192,15 @@ class ReplayApp:
                     return True
         return False
 
-    async def _serve(self, exchange: Exchange, receive: Receive, send: Send, *, wait: bool = True) -> None:
+    async def _serve(
+        self,
+        exchange: Exchange,
+        receive: Receive,
+        send: Send,
+        *,
+        wait: bool = True,
+        adapt: Callable[[bytes], bytes] | None = None,
+    ) -> None:
         clock = self.clock
         base = clock.now()  # the request's arrival, as exchange.at was in the recording
         headers = [
@@ -145,6 +216,10 @@ class ReplayApp:
             if wait:  # e.g. a `delay_ms` fault
                 await clock.sleep_until(base + max(0.0, (exchange.responded_at or exchange.at) - exchange.at))
             data = exchange.response_bytes()
+            if adapt is not None and is_textual(exchange.header("content-type")):
+                with contextlib.suppress(UnicodeDecodeError):
+                    data = adapt(data)
+                    headers = [(name, adapt(value)) for name, value in headers]
             headers.append((b"content-length", str(len(data)).encode()))
             if exchange.response_body and exchange.response_body.get("elided"):
                 headers.append((b"x-nemo-replay-elided", str(exchange.response_body["size"]).encode()))
@@ -171,11 +246,29 @@ class ReplayApp:
         await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
-async def _drain(receive: Receive) -> None:
+async def _read_body(receive: Receive) -> bytes:
+    """The request body, up to MAX_READ_BODY bytes (the rest is drained and dropped)."""
+    chunks: list[bytes] = []
+    size = 0
     while True:
         message = await receive()
-        if message["type"] != "http.request" or not message.get("more_body", False):
-            return
+        if message["type"] != "http.request":
+            return b"".join(chunks)
+        chunk = message.get("body", b"")
+        if size + len(chunk) <= MAX_READ_BODY:
+            chunks.append(chunk)
+        size += len(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks) if size <= MAX_READ_BODY else b""
+
+
+def _render_id(body: bytes) -> str | None:
+    """`id` of a render submit's JSON body (B-REN-03), if it has one."""
+    try:
+        value = json.loads(body).get("id")
+    except (ValueError, AttributeError):
+        return None
+    return value if isinstance(value, str) and value else None
 
 
 async def _disconnected(receive: Receive) -> None:

@@ -6,6 +6,7 @@ import random
 from collections import deque
 from dataclasses import dataclass, field
 
+from contracts.wording import CLAIM_TOKEN_PREFIX, USER_TOKEN_PREFIX
 from mockserver.errors import bad_request, rate_limited, token_invalid
 from mockserver.state.ledger import Ledger
 
@@ -86,7 +87,7 @@ class Accounts:
 
     def _new_token(self, account: Account, now: float, scopes: frozenset[str]) -> Token:
         expires = None if self.token_ttl_s == 0 else now + self.token_ttl_s
-        token = Token(f"nmv_usr_{self._hex(32)}", account.user_id, "user", now, expires, scopes)
+        token = Token(f"{USER_TOKEN_PREFIX}{self._hex(32)}", account.user_id, "user", now, expires, scopes)
         self.tokens[token.value] = token
         return token
 
@@ -135,7 +136,7 @@ class Accounts:
     def issue_claim(self, account: Account, task_id: str, session_id: str, now: float) -> Token:
         """B-AUTH-19/20: 7 days, reusable, opens one project in the browser, no API access."""
         token = Token(
-            f"clm_{self._hex(32)}",
+            f"{CLAIM_TOKEN_PREFIX}{self._hex(32)}",
             account.user_id,
             "claim",
             now,

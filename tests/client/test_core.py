@@ -553,6 +553,17 @@ def test_render_shapes_normalise(face: str, answer: dict[str, Any], shape: str) 
     [
         ({"id": "render_x", "status": "pending", "progress": 5}, "A"),
         ({"success": True, "data": {"id": "render_x", "status": "pending", "progress": 5}}, "B"),
+        (  # shape A that also satisfies a reader of the API reference (B-REN-04's success + data)
+            {
+                "id": "render_x",
+                "taskId": "render_x",
+                "status": "pending",
+                "progress": 5,
+                "success": True,
+                "data": {"id": "render_x", "status": "pending", "progress": 5},
+            },
+            "A",
+        ),
     ],
 )
 def test_submit_shapes_normalise(answer: dict[str, Any], shape: str) -> None:

@@ -16,6 +16,7 @@ from client.gui import (
     split_sentences,
     translate,
 )
+from contracts import wording
 
 E, S, SUM, CR, ED, API = (
     GuiAction.EXPORT,
@@ -208,6 +209,14 @@ def test_translate_never_raises(text: str) -> None:
 def test_temporary_issue_tail_is_recognised(text: str) -> None:
     """B-SSE-12, U-18: the noise text in English and Chinese."""
     assert is_temporary_issue_tail(text)
+
+
+@pytest.mark.parametrize("language", sorted(wording.TEMPORARY_ISSUE))
+def test_the_mocks_own_wording_is_recognised(language: str) -> None:
+    """B-SSE-12, U-18: the text the mock sends in each language is the text the client filters."""
+    text = wording.TEMPORARY_ISSUE[language]  # type: ignore[index]
+    assert is_temporary_issue_tail(text)
+    assert filter_trailing_noise(["Done.", text]) == ["Done."]
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,7 @@ work (`PacedClock`, conftest.py), so nothing here sleeps for real.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,6 +22,7 @@ from client import AsyncClient, Client, ClientConfig, Project
 from client.flows import AsyncSkill, Failure, MessageKind, Outcome, Skill
 from client.flows.reader import RAW_CLIP_READY, STILL_WORKING
 from client.remedies import remedy
+from contracts import wording
 from contracts.profiles import load_profile
 from mockserver.settings import Settings
 from mockserver.testing import LiveServer
@@ -149,6 +151,34 @@ def test_silent_edit_gets_a_concrete_summary(paid: Harness) -> None:
     assert outcome.ok and outcome.texts(MessageKind.REPLY) == []
     (change,) = outcome.texts(MessageKind.CHANGE)
     assert change.startswith("✅ Title changed:") and change.endswith("→ 'Paradise Found'")
+
+
+@pytest.mark.parametrize(
+    ("question", "language"),
+    [("what can you do?", "en"), ("你能做什么？", "zh")],
+)
+def test_the_mocks_noise_is_not_shown_in_either_language(
+    mock: LiveServer, harness_factory: HarnessFactory, question: str, language: str
+) -> None:
+    """B-SSE-12, B-CLI-09, U-18: the mock ends a normal reply with its "temporary issue" text in the
+    language of the conversation, and the client hides exactly that text."""
+    h = harness_factory(mock)
+    assert h.skill.handle(question).ok  # the session speaks the question's language (B-SESS-02)
+    session = h.skill.project
+    assert session is not None and h.client.token
+    h.fault(method="POST", path="/run_sse", sse="temporary_issue")
+    spec = h.client.run_sse_request(session.session_id, question, 30.0)
+    raw = httpx.post(spec.url, json=spec.json, headers=spec.headers, timeout=30).text
+    lines = [line[5:] for line in raw.splitlines() if line.startswith("data:") and line[5:].strip()]
+    data = [json.loads(line) for line in lines]
+    texts = [event["content"] for event in data if event.get("type") == "text"]
+    assert len(texts) >= 2 and texts[-1] == wording.TEMPORARY_ISSUE[language]
+
+    h.fault(method="POST", path="/run_sse", sse="temporary_issue")
+    outcome = h.skill.handle(question)
+    assert outcome.ok and outcome.texts(MessageKind.REPLY)
+    shown = " ".join(m.text for m in outcome.messages)
+    assert not wording.TEMPORARY_ISSUE_MENTION.search(shown), shown
 
 
 def test_stream_dropped_mid_generation_is_recovered_by_polling(paid: Harness) -> None:

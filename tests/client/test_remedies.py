@@ -16,6 +16,7 @@ from client.remedies import (
     format_list,
     is_anonymous,
     remedy,
+    stated_cap_bytes,
 )
 from contracts.profiles import DOCUMENTED_FORMATS
 
@@ -56,6 +57,22 @@ def test_4001_lists_the_accepted_formats() -> None:
     assert remedy(4001, accepted_formats={"video": ("mp4",), "image": ("png",)}).endswith(
         "Supported: mp4, png."
     )
+
+
+@pytest.mark.parametrize(
+    ("message", "cap"),
+    [
+        ("File too large: big.mp4 is over the 1 MB limit; compress or trim it", 1024 * 1024),
+        ("File too large (max 200MB)", 200 * 1024 * 1024),
+        ("clip_2mb.mp4 exceeds the 1.5 GB cap", round(1.5 * 1024**3)),
+        ("Upload limit is 800 KB", 800 * 1024),
+        ("File too large", None),
+        ("Payload Too Large: clip_99mb.mov", None),
+    ],
+)
+def test_the_cap_a_4002_message_states(message: str, cap: int | None) -> None:
+    """B-UPL-07, U-13: the cap the server states in its 4002 message (a file name's digits are no cap)."""
+    assert stated_cap_bytes(message) == cap
 
 
 def test_4002_suggests_compress_or_trim() -> None:

@@ -256,6 +256,69 @@ def test_transition_and_effect_added_and_removed() -> None:
     ]
 
 
+def sound_track(*sounds: tuple[str, int]) -> dict[str, Any]:
+    segs = [
+        {"id": f"seg_sfx{i}", "st": st, "d": 1000, "m": {"kind": "sfx", "name": name, "volume": 0.8}}
+        for i, (name, st) in enumerate(sounds)
+    ]
+    return {"tt": 1, "id": "trk_sfx", "m": {"name": "Sound effects"}, "sg": segs}
+
+
+def sticker_track(*stickers: tuple[str, int, str]) -> dict[str, Any]:
+    segs = [
+        {
+            "id": f"seg_k{i}",
+            "st": st,
+            "d": 2000,
+            "m": {"kind": "sticker", "name": name, "text": "*", "position": pos},
+        }
+        for i, (name, st, pos) in enumerate(stickers)
+    ]
+    return {"tt": 7, "id": "trk_sticker", "m": {"name": "Stickers"}, "sg": segs}
+
+
+def test_sound_effects_and_stickers_are_named_with_their_moment() -> None:
+    """B-CLI-10, B-STATE-06: a silent edit that added a sound or a sticker is reported concretely, and
+    neither is taken for the BGM or the title."""
+    base = draft(video_track(clip()), bgm_track(), title_track())
+    with_sound = draft(video_track(clip()), bgm_track(), title_track(), sound_track(("whoosh", 2000)))
+    assert lines(base, with_sound) == ["✅ Sound effect added: whoosh at 2s"]
+    two = draft(video_track(clip()), bgm_track(), title_track(), sound_track(("whoosh", 2000), ("pop", 7500)))
+    assert lines(with_sound, two) == ["✅ Sound effect added: pop at 7.5s"]
+    assert lines(two, base) == [
+        "✅ Sound effect removed: whoosh at 2s",
+        "✅ Sound effect removed: pop at 7.5s",
+    ]
+    sticker = draft(
+        video_track(clip()), bgm_track(), title_track(), sticker_track(("heart", 1000, "top-right"))
+    )
+    assert lines(base, sticker) == ["✅ Sticker added: heart at 1s, top-right"]
+    assert summarize(two).endswith("4. Sound effects: whoosh, pop (2-8.5s)")
+    assert summarize(sticker).endswith("4. Stickers: heart (1-3s)")
+    assert summarize(sticker).startswith(DOCUMENTED_SUMMARY.replace("3 tracks", "4 tracks"))
+
+
+def test_effects_with_values_and_effects_on_some_clips() -> None:
+    """B-CLI-10: "zoom_in 120%" -> "zoom_in 140%" is one change; an effect on one clip of two names it."""
+    one = draft(video_track(clip(effects=["color_grading", "zoom_in 120%"])))
+    other = draft(video_track(clip(effects=["color_grading", "zoom_in 140%"])))
+    assert lines(one, other) == ["✅ Effect changed: zoom_in 120% → zoom_in 140%"]
+    scenes = draft(video_track(clip(), clip("seg_v2", "night skyline", st=10000, d=5000)), d=15000)
+    glitched = copy.deepcopy(scenes)
+    glitched["t"][0]["sg"][1]["m"]["effects"] = ["glitch"]
+    assert lines(scenes, glitched) == ["✅ Effect added: glitch (on night skyline (10-15s))"]
+
+
+def test_a_caption_at_a_moment_is_named() -> None:
+    """B-STATE-07, B-CLI-10: one caption added among others is named with its text and time."""
+    four = draft(video_track(clip()), subtitle_track(4))
+    more = copy.deepcopy(four)
+    more["t"][1]["sg"].append(
+        {"id": "seg_c1", "st": 9000, "d": 1000, "m": {"kind": "subtitle", "text": "The end"}}
+    )
+    assert lines(four, more) == ["✅ Caption added: 'The end' (9-10s)"]
+
+
 def test_trimmed_and_extended() -> None:
     """B-CLI-12: length before → after."""
     long = draft(video_track(clip(d=30000)), d=30000)

@@ -581,7 +581,9 @@ def test_dropped_stream_recovers_by_polling_without_resending() -> None:
     assert clock.sleeps == [30.0, 60.0, 60.0, 60.0, 60.0]
     assert backend.routes().count("sse") == 1
     assert backend.routes().count("state") == 1 + 5
-    assert outcome.texts(MessageKind.ERROR) == [RECOVERY_FAILED]
+    (error,) = outcome.texts(MessageKind.ERROR)
+    assert error == RECOVERY_FAILED.format(waits=error.split("after ", 1)[1].split(":", 1)[0])
+    assert error.startswith("No change after 5 checks over ")  # the wait that really happened
     assert "won't send the message again" in outcome.texts(MessageKind.STATUS)[-1]
 
 
@@ -798,7 +800,7 @@ def test_render_failure_is_retried_once_with_a_new_id(tmp_path: Path) -> None:
     assert outcome.failure is Failure.SERVER
     assert len(ids) == 2 and ids[0] != ids[1] and all(i.startswith("render_") for i in ids)
     assert "retrying once with a new id" in outcome.texts(MessageKind.STATUS)[0]
-    assert outcome.texts(MessageKind.ERROR) == [RENDER_FAILED_TWICE]
+    assert outcome.texts(MessageKind.ERROR) == [f"{RENDER_FAILED_TWICE} The second try failed (boom)."]
 
 
 def test_render_that_never_finishes_stops_after_max_polls(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from mockserver.operations import TEMPORARY_ISSUE
+from contracts.wording import TEMPORARY_ISSUE
 from mockserver.settings import Settings
 from mockserver.testing import LiveServer
 
@@ -131,7 +131,7 @@ def test_fault_temporary_issue(paid, http: httpx.Client) -> None:
     session_id, _ = paid.session()
     http.post("/_mock/faults", json={"path": "/run_sse", "sse": "temporary_issue"})
     evs = [e for e in events(paid.chat(session_id, "what can you do?")) if e["type"] == "text"]
-    assert len(evs) >= 2 and evs[-1]["content"] == TEMPORARY_ISSUE
+    assert len(evs) >= 2 and evs[-1]["content"] == TEMPORARY_ISSUE["en"]
 
 
 def test_fault_drop_keeps_working_and_ledger_exact(paid, http: httpx.Client, mock: LiveServer) -> None:

@@ -14,6 +14,7 @@ import httpx
 import pytest
 from recorded import ATTRIBUTION, Run, nemo_mock, record_faulty_run, turn_body
 
+from mockserver.cli import main as mock_cli
 from mockserver.faults import Faults
 from mockserver.middleware import RequestChores
 from mockserver.recording.live import live_mock
@@ -194,6 +195,34 @@ def test_unreadable_recordings_are_refused_and_a_torn_last_line_is_skipped(tmp_p
         load_recording(bad)
     with pytest.raises(RecordingError, match="cannot read"):
         load_recording(tmp_path / "missing.jsonl")
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        ("Shot list: skyline at dusk, traffic trails.\n", 1),
+        ("Shot list\nskyline at dusk\ntraffic trails\n", 1),
+        ("\n\n  Shot list\n", 3),
+        ('{"record": "header", "format": "something-else"}\nmore\n', 1),
+    ],
+)
+def test_a_file_that_is_no_recording_is_named_so_with_its_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, line: int
+) -> None:
+    """`nemo-mock export notes.txt --har x.har` on a text file: "not a recording" and the line that
+    shows it, never "empty file" (the tool's own error, exit status 2)."""
+    notes = tmp_path / "notes.txt"
+    notes.write_text(text, encoding="utf-8")
+    with pytest.raises(RecordingError, match=rf"^notes\.txt:{line}: not a nemo-mock-recording file"):
+        load_recording(notes)
+    assert mock_cli(["export", str(notes), "--har", str(tmp_path / "x.har")]) == 2
+    err = capsys.readouterr().err
+    assert f"notes.txt:{line}: not a nemo-mock-recording file" in err and "empty" not in err
+    assert not (tmp_path / "x.har").exists()
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("\n", encoding="utf-8")
+    with pytest.raises(RecordingError, match="empty file"):
+        load_recording(empty)
 
 
 # ---------------------------------------------------------------------------- the recording proxy

@@ -11,9 +11,11 @@ import httpx
 import pytest
 from recorded import ATTRIBUTION, Run, faulty_run, nemo_mock, record_faulty_run, turn_body
 
+from client import Client, ClientConfig, FakeClock
+from client.flows import Outcome, Skill
 from mockserver.recording.live import live_mock
 from mockserver.recording.masking import Masker
-from mockserver.recording.model import load_recording
+from mockserver.recording.model import body_bytes, load_recording
 from mockserver.recording.replay import ReplayApp
 from mockserver.settings import Settings
 from mockserver.testing import ThreadedServer
@@ -145,3 +147,35 @@ def test_replay_from_the_command_line(run: Run, tmp_path: Path) -> None:
     bad.write_text(json.dumps({"record": "header", "format": "other"}) + "\n", encoding="utf-8")
     done = subprocess.run([nemo_mock(), "replay", str(bad)], capture_output=True, text=True, timeout=30)
     assert done.returncode == 2 and "not a nemo-mock-recording file" in done.stderr
+
+
+def _export_with_the_reference_client(url: str, folder: Path) -> Outcome:
+    """Generate, then export: the client picks a fresh render id (B-REN-03) every time it runs."""
+    config = ClientConfig(api_url=url, web_url="https://web.test", client_id="replay-export-1")
+    with Client(config, clock=FakeClock()) as client:
+        skill = Skill(client, persist=False, downloads_dir=folder)
+        assert skill.handle("make a 3 second video of a lighthouse").ok
+        return skill.export(folder / "out.mp4")
+
+
+def test_an_export_replays_under_the_clients_new_render_id(tmp_path: Path) -> None:
+    """B-REN-03, B-REN-05, B-REN-13: a client replaying an export submits a render id the recording
+    never saw; the replay takes it for the recorded one, in order, on the poll and download paths
+    too, so the client gets the recorded MP4 under its own id."""
+    path = tmp_path / "export.jsonl"
+    with live_mock(Settings(time_scale=0, seed=12, access_log=False), record=path) as server:
+        recorded = _export_with_the_reference_client(server.url, tmp_path / "recorded")
+        server.wait_idle()
+    assert recorded.ok and recorded.file is not None
+    app = ReplayApp(load_recording(path), time_scale=0)
+    with ThreadedServer(app) as replay:
+        replayed = _export_with_the_reference_client(replay.url, tmp_path / "replayed")
+        health = httpx.get(replay.url + "/_mock/health").json()  # not recorded: the replay's own
+        status = httpx.get(replay.url + "/_replay/status").json()
+    assert health["time_scale"] == 0 and health["replay"] == "export.jsonl"
+    assert replayed.ok, replayed
+    assert replayed.file is not None and replayed.file.read_bytes() == recorded.file.read_bytes()
+    assert status["unmatched"] == [] and status["left"] == []
+    submits = [e for e in load_recording(path).exchanges if e.path == "/api/render/proxy/lambda"]
+    (recorded_id,) = [json.loads(body_bytes(e.request_body))["id"] for e in submits]
+    assert list(app.aliases.values()) == [recorded_id] and list(app.aliases) != [recorded_id]

@@ -298,6 +298,8 @@ def test_upload_over_the_cap(tmp_path: Path) -> None:
     (outcome,) = played.outcomes
     assert outcome.failure is Failure.FILE and outcome.error_code == 4002
     assert "Compress or trim it" in errors_of(outcome)[0]
+    # the server's cap, from its 4002 message, not the 500 MB the skill profile documents
+    assert "(limit 1 MB)" in errors_of(outcome)[0] and "500 MB" not in errors_of(outcome)[0]
     (session,) = played.backend.sessions.sessions.values()
     assert session.video_infos == []
 

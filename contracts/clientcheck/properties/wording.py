@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import re
 
+from contracts.wording import TEMPORARY_ISSUE_MENTION
+
 STILL_WORKING = re.compile(r"still working|仍在(?:处理|进行|生成)", re.IGNORECASE)
-NOISE = re.compile(r"temporary issue|临时(?:性)?问题", re.IGNORECASE)
+NOISE = TEMPORARY_ISSUE_MENTION  # B-SSE-12: any mention, in either language
 RETRY_OFFER = re.compile(r"again|retry|重试|再试", re.IGNORECASE)
 TRY_LATER = re.compile(r"again|later|稍后|重试", re.IGNORECASE)
 VIDEO_READY = re.compile(r"ready|\.mp4|saved|downloaded|已就绪|已保存|完成", re.IGNORECASE)
