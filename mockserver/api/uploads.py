@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import re
 import shutil
 import unicodedata
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mockserver import media
-from mockserver.api.common import authenticate, backend_of, ok, read_json
+from mockserver.api.common import authenticate, backend_of, body_chunks, ok, read_json
 from mockserver.backend import Backend
 from mockserver.errors import FILE_TOO_LARGE, UNSUPPORTED_FILE, ApiError, bad_request
 from mockserver.state.sessions import Session
@@ -31,6 +32,9 @@ MAX_FILES = 20
 MAX_FILENAME = 180
 SNIFF_BYTES = 64
 MAX_PART_HEADER = 16 * 1024  # long hostile file names get cut to size, not refused
+#: RFC 2046 5.1.1: a boundary is 1 to 70 of these characters, the last one not a space.
+MAX_BOUNDARY = 70
+BOUNDARY_CHARS = re.compile(rb"[0-9A-Za-z'()+_,\-./:=? ]*[0-9A-Za-z'()+_,\-./:=?]")
 
 
 def safe_filename(raw: str) -> str:
@@ -74,8 +78,8 @@ class UploadReader:
     def __init__(self, backend: Backend, boundary: bytes, cap: int | None) -> None:
         self.backend = backend
         self.cap = cap
+        # Made when the first file arrives: a request refused before that leaves nothing behind.
         self.dir = backend.data_dir / "incoming" / backend.new_id("req")
-        self.dir.mkdir(parents=True)
         self.files: list[Incoming] = []
         self.error: ApiError | None = None
         self._current: Incoming | None = None
@@ -129,6 +133,8 @@ class UploadReader:
             self.error = unsupported(filename, self.backend)
             self._skip_part = True
             return
+        if not self.files:
+            self.dir.mkdir(parents=True, exist_ok=True)
         path = self.dir / f"{len(self.files)}"
         self._current = Incoming(filename, path, path.open("wb"))
         self.files.append(self._current)
@@ -179,11 +185,17 @@ async def upload(request: Request) -> Response:
     content_type, params = parse_options_header(request.headers.get("content-type", ""))
     if content_type == b"application/json":
         return await upload_urls(request, backend, session)
-    if content_type != b"multipart/form-data" or not params.get(b"boundary"):
+    boundary = params.get(b"boundary")
+    if content_type != b"multipart/form-data" or not boundary:
         raise bad_request('Upload as multipart/form-data with field `files`, or JSON {"urls": [...]}')
-    reader = UploadReader(backend, params[b"boundary"], backend.profile.upload_cap_bytes)
+    if len(boundary) > MAX_BOUNDARY or not BOUNDARY_CHARS.fullmatch(boundary):
+        raise bad_request(
+            f"Malformed multipart boundary: 1 to {MAX_BOUNDARY} characters of letters, digits "
+            "and '()+_,-./:=? (RFC 2046)"
+        )
+    reader = UploadReader(backend, boundary, backend.profile.upload_cap_bytes)
     try:
-        async for chunk in request.stream():
+        async for chunk in body_chunks(request):
             if reader.error is None:
                 try:
                     reader.parser.write(chunk)

@@ -15,9 +15,9 @@ import pytest
 from recorded import ATTRIBUTION, Run, nemo_mock, record_faulty_run, turn_body
 
 from mockserver.faults import Faults
+from mockserver.masking import Masker, alias_of
 from mockserver.middleware import RequestChores
 from mockserver.recording.live import live_mock
-from mockserver.recording.masking import Masker, alias_of
 from mockserver.recording.model import (
     EventSplitter,
     RecordingError,

@@ -11,8 +11,8 @@ import httpx
 import pytest
 from recorded import ATTRIBUTION, Run, faulty_run, nemo_mock, record_faulty_run, turn_body
 
+from mockserver.masking import Masker
 from mockserver.recording.live import live_mock
-from mockserver.recording.masking import Masker
 from mockserver.recording.model import load_recording
 from mockserver.recording.replay import ReplayApp
 from mockserver.settings import Settings
