@@ -10,8 +10,6 @@ import asyncio
 import hashlib
 import logging
 import random
-import shutil
-import tempfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -29,6 +27,7 @@ from mockserver.settings import Settings
 from mockserver.state.accounts import Account, Accounts, RateLimits
 from mockserver.state.renders import RenderJob
 from mockserver.state.sessions import Session, Sessions
+from mockserver.store import FileStore
 
 log = logging.getLogger("nemo-mock")
 
@@ -39,8 +38,6 @@ RENDER_WORKERS = 2
 #: Characters a render id keeps in its file name (render_file_name).
 _FILE_SAFE = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-_.")
 MAX_FILE_STEM = 200
-#: The directory of one run inside `--data-dir`.
-RUN_DIR_PREFIX = "nemo-mock-run-"
 
 
 class Backend:
@@ -52,8 +49,7 @@ class Backend:
         self.clock = VirtualClock(self.settings.time_scale)
         self.faults = Faults()
         self.journal = Journal(self.settings.journal_limit, self.settings.journal_bytes)
-        self._owns_data_dir = self.settings.data_dir is None
-        self.data_dir = work_dir(self.settings.data_dir)
+        self.store = FileStore(self.settings.data_dir)
         # Renders run on threads of their own, a few at a time: each holds frames in memory, and
         # the event loop must stay free for requests and streams (bench/bench_render.py).
         self._render_pool = ThreadPoolExecutor(RENDER_WORKERS, thread_name_prefix="nemo-render")
@@ -66,6 +62,11 @@ class Backend:
 
     # ------------------------------------------------------------------ lifecycle
 
+    @property
+    def data_dir(self) -> Path:
+        """Where uploads and renders of the current state go (mockserver.store)."""
+        return self.store.current
+
     def _init_state(self) -> None:
         seed = self.settings.seed
         self.rng = random.Random(f"{seed}:ids")
@@ -74,12 +75,12 @@ class Backend:
         self.sessions = Sessions(random.Random(f"{seed}:sessions"))
         self.renders: dict[str, RenderJob] = {}
         self.assets: dict[str, Path] = {}  # cdn path -> file
-        for sub in ("uploads", "renders", "incoming"):
-            (self.data_dir / sub).mkdir(parents=True, exist_ok=True)
 
     def reset(self) -> None:
         """`POST /_mock/reset`: no tokens, sessions, renders, journal or faults; clock at start."""
         for op in list(self.operations):
+            # A task cancelled before its first step never runs its `finally`: end the stream here.
+            op.end_stream()
             if op.task is not None:
                 op.task.cancel()
         self.operations.clear()
@@ -89,8 +90,7 @@ class Backend:
         self.faults.clear()
         self.journal.clear()
         self.clock.reset()
-        for sub in ("uploads", "renders", "incoming"):
-            shutil.rmtree(self.data_dir / sub, ignore_errors=True)
+        self.store.reset()
         self._init_state()
 
     def end_streams(self) -> None:
@@ -99,6 +99,7 @@ class Backend:
             op.end_stream()
 
     async def aclose(self) -> None:
+        self.end_streams()
         tasks = [op.task for op in self.operations if op.task is not None]
         for task in tasks:
             task.cancel()
@@ -106,10 +107,7 @@ class Backend:
         for fut in self.render_tasks.values():
             fut.cancel()
         self._render_pool.shutdown(wait=False, cancel_futures=True)
-        if self._owns_data_dir:
-            shutil.rmtree(self.data_dir, ignore_errors=True)
-        else:  # uploads and renders stay for the user; half-received uploads do not
-            shutil.rmtree(self.data_dir / "incoming", ignore_errors=True)
+        self.store.close()
 
     def new_id(self, prefix: str) -> str:
         return f"{prefix}_{self.rng.getrandbits(64):016x}"
@@ -293,6 +291,12 @@ class Backend:
                 if fut is None:
                     raise RuntimeError("no render output")
                 result = await asyncio.shield(fut)
+            except asyncio.CancelledError:
+                if fut is None or not fut.cancelled():
+                    raise  # this request itself is being cancelled
+                # A cancel or a reset threw the encoding away while this poll waited for it.
+                job.move("failed", job.progress, self.clock.now(), reason="cancelled")
+                return job
             except Exception as exc:  # an encoder failure is a failed render, not a 500
                 log.warning("render %s failed: %s", job.id, exc)
                 job.move("failed", job.progress, self.clock.now(), reason="render failed")
@@ -328,13 +332,3 @@ def render_file_name(render_id: str) -> str:
     if len(escaped) > MAX_FILE_STEM:
         escaped = "+" + hashlib.sha256(render_id.encode("utf-8", "surrogatepass")).hexdigest()
     return f"{escaped}.mp4"
-
-
-def work_dir(data_dir: Path | None) -> Path:
-    """Where this run keeps its files: a fresh temporary directory, or one of its own inside
-    `data_dir` (`nemo-mock-run-*`), so that a reset or a shutdown never touches anything the mock
-    did not create, and files a crashed run left behind are never in the way of the next one."""
-    if data_dir is None:
-        return Path(tempfile.mkdtemp(prefix="nemo-mock-"))
-    data_dir.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(prefix=RUN_DIR_PREFIX, dir=data_dir))

@@ -24,7 +24,7 @@ from starlette.responses import Response
 from mockserver import media
 from mockserver.api.common import authenticate, backend_of, body_chunks, ok, read_json
 from mockserver.backend import Backend
-from mockserver.errors import FILE_TOO_LARGE, UNSUPPORTED_FILE, ApiError, bad_request
+from mockserver.errors import FILE_TOO_LARGE, UNSUPPORTED_FILE, ApiError, bad_request, session_not_found
 from mockserver.state.sessions import Session
 
 FILE_FIELDS = (b"files", b"file")  # B-UPL-02; `file` accepted too
@@ -214,6 +214,12 @@ async def upload(request: Request) -> Response:
         reader.discard()
 
 
+def still_there(backend: Backend, session: Session) -> None:
+    """1002 for a session a reset threw away while its upload was being read or probed (U-16)."""
+    if backend.sessions.sessions.get(session.session_id) is not session:
+        raise session_not_found(session.session_id)
+
+
 async def register(backend: Backend, session: Session, reader: UploadReader, base_url: str) -> dict[str, Any]:
     """Check each file's content against its extension, probe it, keep it, list it in state."""
     checked = []
@@ -226,6 +232,7 @@ async def register(backend: Backend, session: Session, reader: UploadReader, bas
         if info.file_type is None:
             raise unsupported(incoming.filename, backend, "the file could not be read")
         checked.append((incoming, info))
+    still_there(backend, session)
     files = []
     for incoming, info in checked:
         keep_dir = backend.data_dir / "uploads" / backend.new_id("f")
@@ -285,6 +292,7 @@ async def upload_urls(request: Request, backend: Backend, session: Session) -> R
                 format_name="remote",
             )
         digest = hashlib.sha256(url.encode()).hexdigest()[:32]
+        still_there(backend, session)
         if local is not None:  # a copy, so that the session owns its file
             copy = backend.data_dir / "uploads" / backend.new_id("f") / filename
             copy.parent.mkdir(parents=True)

@@ -3,7 +3,10 @@ make, a crashed run's leftovers are never in the way, renders run off the event 
 
 from __future__ import annotations
 
+import asyncio
 import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +16,10 @@ import numpy as np
 import pytest
 from conftest import ATTRIBUTION
 
-from mockserver import media
-from mockserver.backend import RUN_DIR_PREFIX, render_file_name
+from mockserver import media, store
+from mockserver.backend import render_file_name
 from mockserver.settings import Settings
+from mockserver.store import RUN_DIR_PREFIX
 from mockserver.testing import LiveServer
 
 pytestmark = pytest.mark.live
@@ -141,13 +145,36 @@ def test_data_dir_keeps_what_the_mock_did_not_create(tmp_path: Path) -> None:
         run_dir = server.backend.data_dir
         assert run_dir.parent == tmp_path and run_dir.name.startswith(RUN_DIR_PREFIX)
         upload_and_render(server)
-        assert list((run_dir / "uploads").iterdir()) and list((run_dir / "renders").glob("*.mp4"))
+        first = list((run_dir / "uploads").iterdir())
+        assert first and list((run_dir / "renders").glob("*.mp4"))
         httpx.post(server.url + "/_mock/reset")
-        assert not list((run_dir / "uploads").iterdir())
+        current = server.backend.data_dir
+        assert current.parent == run_dir and not list((current / "uploads").iterdir())
+        # The previous files stay for a grace period: a download that checked one may still open it.
+        assert all(path.exists() for path in first)
         upload_and_render(server)
     assert all(path.read_bytes() == data for path, data in mine.items())
-    assert (run_dir / "renders" / "render_1.mp4").is_file()  # kept for the user
-    assert not (run_dir / "incoming").exists()  # half-received uploads are not
+    assert (current / "renders" / "render_1.mp4").is_file()  # kept for the user
+    assert not (current / "incoming").exists()  # half-received uploads are not
+    assert not any(path.exists() for path in first)  # nor the state a reset threw away
+
+
+def test_a_reset_removes_the_previous_files_after_a_grace_period(tmp_path: Path, monkeypatch) -> None:
+    """What a reset threw away is gone once no request can still be reading it."""
+    monkeypatch.setattr(store, "GRACE_S", 0.0)
+    files = store.FileStore(tmp_path)
+    kept = files.current / "renders" / "render_1.mp4"
+    kept.write_bytes(b"x")
+
+    async def reset_and_wait() -> None:
+        files.reset()
+        assert kept.exists()  # not at once
+        await asyncio.sleep(0)  # one turn of the loop: the zero grace period is over
+        await files.settled()
+
+    asyncio.run(reset_and_wait())
+    assert not kept.exists() and (files.current / "renders").is_dir()
+    files.close()
 
 
 def test_a_crashed_runs_leftovers_never_trip_the_next_start(tmp_path: Path) -> None:
@@ -165,3 +192,61 @@ def test_a_crashed_runs_leftovers_never_trip_the_next_start(tmp_path: Path) -> N
             upload_and_render(server)
     assert (stale / "renders" / ".render_1.mp4.x.part").read_bytes() == b"stale"
     assert len(list(tmp_path.glob(f"{RUN_DIR_PREFIX}*"))) == 3
+
+
+def test_a_poll_waiting_for_an_encoding_that_is_cancelled_answers(
+    paid, mock: LiveServer, monkeypatch
+) -> None:
+    """U-14: a cancel (or a reset) while a poll waits for the encoder: the poll answers `failed`,
+    reason `cancelled`, never a 500."""
+    started, release = threading.Event(), threading.Event()
+    real = media.render_draft
+
+    def slow(*args: Any, **kwargs: Any) -> media.RenderResult:
+        started.set()
+        release.wait(30)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(media, "render_draft", slow)
+    session_id, _ = paid.session()
+    body = {"id": "render_slow", "sessionId": session_id, "draft": draft("#00ffff")}
+    assert paid.post("/api/render/proxy/lambda", json=body).status_code == 200
+    assert started.wait(30)
+    assert paid.get("/api/render/proxy/lambda/render_slow").json()["status"] == "processing"
+    with ThreadPoolExecutor(1) as pool:
+        waiting = pool.submit(paid.get, "/api/render/proxy/lambda/render_slow")
+        deadline = time.monotonic() + 30
+        while mock.call(lambda: mock.backend.renders["render_slow"].reads) < 2:  # the poll now waits
+            assert time.monotonic() < deadline
+        cancelled = paid.post("/api/render/proxy/lambda/render_slow/cancel").json()
+        answer = waiting.result(timeout=30)
+    release.set()
+    assert cancelled["status"] == "failed" and cancelled["reason"] == "cancelled"
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["status"] == "failed" and answer.json()["reason"] == "cancelled"
+
+
+def test_an_upload_caught_by_a_reset_answers_session_not_found(paid, mock: LiveServer, monkeypatch) -> None:
+    """U-13, U-16: a reset while an upload is being checked throws its files away with its session:
+    the upload answers 1002, never a 500, and nothing of it is kept."""
+    started, release = threading.Event(), threading.Event()
+    real = media.probe
+
+    def slow(path: Path) -> media.MediaInfo:
+        started.set()
+        release.wait(30)
+        return real(path)
+
+    monkeypatch.setattr(media, "probe", slow)
+    session_id, _ = paid.session()
+    png = (Path(media.__file__).parents[2] / "fixtures" / "media" / "still.png").read_bytes()
+    with ThreadPoolExecutor(1) as pool:
+        upload = pool.submit(
+            paid.post, f"/api/upload-video/nemo_agent/me/{session_id}", files={"files": ("a.png", png)}
+        )
+        assert started.wait(30)
+        assert paid.http.post("/_mock/reset").status_code == 200
+        release.set()
+        answer = upload.result(timeout=30)
+    assert answer.status_code == 200 and answer.json()["code"] == 1002, answer.text
+    assert mock.backend.assets == {}

@@ -139,3 +139,25 @@ def test_a_send_to_a_gone_client_detaches_the_turn() -> None:
             await backend.aclose()
 
     asyncio.run(scenario())
+
+
+def test_a_reset_right_after_a_turn_starts_ends_its_stream() -> None:
+    """A reset in the same instant a turn starts (its task has not run a step yet) still ends the
+    stream: the client is not left waiting for ever (B-SSE-14)."""
+
+    async def scenario() -> list[bytes]:
+        backend = Backend(Settings(time_scale=0, access_log=False))
+        try:
+            _, account = backend.accounts.create_account("paid", 1000, backend.clock.now())
+            session = backend.create_session(account, "p", "en")
+            op = backend.start_turn(account, session, GENERATE, None)
+            backend.reset()
+            return await asyncio.wait_for(_collect(op.stream()), timeout=10)
+        finally:
+            await backend.aclose()
+
+    assert asyncio.run(scenario()) == []
+
+
+async def _collect(chunks: Any) -> list[bytes]:
+    return [chunk async for chunk in chunks]
