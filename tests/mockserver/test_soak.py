@@ -1,8 +1,9 @@
 """A bounded soak: ten minutes of mixed load on `nemo-mock serve` (sessions, turns, streams dropped by
 the server and by clients, uploads, renders, fault rules, oversized and broken requests, journal
 reads, resets as a test suite makes them), stopping by itself. Its resident memory must reach a
-plateau: the last third of the run may grow by at most `PLATEAU_BOUND` over the middle third
-(medians of the samples), and no answer is a 500 (B-SSE-14, U-13, U-14).
+plateau: sampled every few seconds between actions (what the server keeps, not what the requests
+of the moment hold), the last third of the run may grow by at most `PLATEAU_BOUND` over the
+middle third (medians of the samples); and no answer is a 500 (B-SSE-14, U-13, U-14).
 
 `-m slow` runs it; NEMO_SOAK_SECONDS changes the length (the figures are printed with -s).
 """
@@ -60,6 +61,10 @@ class Load:
         self.http = httpx.AsyncClient(
             base_url=url, timeout=60, limits=httpx.Limits(max_connections=WORKERS * 2)
         )
+        #: Cleared while memory is sampled: workers finish their action and wait, renders included.
+        self.running = asyncio.Event()
+        self.running.set()
+        self.paused = 0
 
     async def account(self) -> tuple[dict[str, str], str]:
         token = (await self.call("POST", "/_mock/accounts", json={"tier": "paid", "credits": 10**9})).json()[
@@ -173,6 +178,10 @@ class Load:
     async def worker(self, deadline: float) -> None:
         headers, session_id = await self.account()
         while time.monotonic() < deadline:
+            if not self.running.is_set():
+                self.paused += 1
+                await self.running.wait()
+                self.paused -= 1
             self.actions += 1
             if self.actions % RESET_EVERY == 0:
                 await self.call("POST", "/_mock/reset")
@@ -203,13 +212,18 @@ def test_memory_reaches_a_plateau_under_mixed_load() -> None:
             deadline = start + SECONDS
             workers = [asyncio.create_task(load.worker(deadline)) for _ in range(WORKERS)]
             while time.monotonic() < deadline:
-                samples.append((time.monotonic() - start, rss_bytes(proc.pid)))
                 await asyncio.wait(workers, timeout=SAMPLE_EVERY_S)
+                # What the server keeps, not what its requests of the moment hold: sampled
+                # between actions, once every worker (and so every render it waits for) is done.
+                load.running.clear()
+                while load.paused < sum(not w.done() for w in workers):
+                    await asyncio.wait(workers, timeout=0.05)
+                samples.append((time.monotonic() - start, rss_bytes(proc.pid)))
+                load.running.set()
             await asyncio.gather(*workers)
             await load.http.aclose()
 
         asyncio.run(run())
-        samples.append((SECONDS, rss_bytes(proc.pid)))
     finally:
         proc.send_signal(signal.SIGINT)
         try:
@@ -225,7 +239,8 @@ def test_memory_reaches_a_plateau_under_mixed_load() -> None:
         f"\nsoak: {SECONDS:.0f} s, {load.actions} actions, statuses {dict(sorted(load.statuses.items()))}; "
         f"RSS start {samples[0][1] / mib:.0f} MiB, peak {max(r for _, r in samples) / mib:.0f} MiB, "
         f"median middle third {middle / mib:.1f} MiB, last third {last / mib:.1f} MiB, "
-        f"end {samples[-1][1] / mib:.0f} MiB"
+        f"end {samples[-1][1] / mib:.0f} MiB; samples (s, MiB): "
+        + " ".join(f"{at:.0f}:{rss / mib:.0f}" for at, rss in samples)
     )
     assert load.statuses[500] == 0
     assert load.actions > WORKERS * 10
