@@ -94,9 +94,12 @@ class HardenedProtocol(HttpToolsProtocol):
 
     limits: ClassVar[ConnectionLimits] = ConnectionLimits()
     max_connections: ClassVar[int] = 0
+    # One timer per connection, armed when it opens and re-armed only when it fires: setting and
+    # cancelling a timer for every request would show in the request rate.
     _head_timer: asyncio.TimerHandle | None
-    _head_bytes: int  # bytes received since the head began (what httptools may be buffering)
-    _head_size: int  # the head's parsed size: URL, header names and values
+    _head_started: float  # loop time the current head began (or the connection opened)
+    _head_bytes: int  # bytes of earlier chunks since the head began (what httptools may be buffering)
+    _feeding: int  # size of the chunk being parsed
     _in_head: bool
     _refused: bool  # over the cap: never served
     _lingering: bool  # answered with a refusal, closing soon
@@ -104,7 +107,7 @@ class HardenedProtocol(HttpToolsProtocol):
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         self._head_timer = None
         self._head_bytes = 0
-        self._head_size = 0
+        self._feeding = 0
         self._in_head = True
         self._lingering = False
         self._refused = len(self.connections) >= self.max_connections
@@ -113,24 +116,24 @@ class HardenedProtocol(HttpToolsProtocol):
             _linger(transport, LINGER_OVER_CAP_S)
             return
         super().connection_made(transport)
-        self._start_head_timer()
+        self._head_started = self.loop.time()
+        self._arm(self.limits.header_timeout_s)
 
     def connection_lost(self, exc: Exception | None) -> None:
         if self._refused:
             return
-        self._stop_head_timer()
+        self._disarm()
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
         if self._refused or self._lingering:
             return  # read and thrown away until the close
-        if self._in_head:
-            self._head_bytes += len(data)
+        self._feeding = len(data)
         self._unset_keepalive_if_required()
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserError:
-            if self._head_size > self.limits.max_header_bytes:
+            if self._head_over_limit():
                 self._head_too_large()
             else:
                 self.logger.warning("Invalid HTTP request received.")
@@ -142,8 +145,19 @@ class HardenedProtocol(HttpToolsProtocol):
             else:
                 self._unsupported_upgrade_warning()
             return
-        if self._in_head and self._head_bytes > self.limits.max_header_bytes:
-            self._head_too_large()  # still incomplete: httptools would go on buffering it
+        if self._in_head:
+            self._head_bytes += len(data)
+            if self._head_bytes > self.limits.max_header_bytes:
+                self._head_too_large()  # still incomplete: httptools would go on buffering it
+
+    def _head_over_limit(self) -> bool:
+        """Whether the head parsed so far is over the limit: counted only when the bytes received
+        say it could be (a head comes within its chunks), so a common request pays one comparison."""
+        limit = self.limits.max_header_bytes
+        if self._head_bytes + self._feeding <= limit:
+            return False
+        size = len(self.url) + sum(len(name) + len(value) + 4 for name, value in self.headers or ())
+        return size > limit
 
     def _head_too_large(self) -> None:
         self._refuse(
@@ -160,45 +174,39 @@ class HardenedProtocol(HttpToolsProtocol):
         super().on_message_begin()
         self._in_head = True
         self._head_bytes = 0
-        self._head_size = 0
-        if self._head_timer is None:
-            self._start_head_timer()
-
-    def on_url(self, url: bytes) -> None:
-        self._count_head(len(url))
-        super().on_url(url)
-
-    def on_header(self, name: bytes, value: bytes) -> None:
-        self._count_head(len(name) + len(value) + 4)
-        super().on_header(name, value)
-
-    def _count_head(self, size: int) -> None:
-        self._head_size += size
-        if self._head_size > self.limits.max_header_bytes:
-            raise _HeadTooLarge  # stops the parser; data_received answers 431
+        self._head_started = self.loop.time()
 
     def on_headers_complete(self) -> None:
         self._in_head = False
-        self._stop_head_timer()
+        if self._head_over_limit():
+            raise _HeadTooLarge  # stops the parser; data_received answers 431
         super().on_headers_complete()
 
-    def _start_head_timer(self) -> None:
-        self._head_timer = self.loop.call_later(self.limits.header_timeout_s, self._head_timed_out)
+    def _arm(self, delay: float) -> None:
+        self._head_timer = self.loop.call_later(delay, self._check_head)
 
-    def _stop_head_timer(self) -> None:
+    def _disarm(self) -> None:
         if self._head_timer is not None:
             self._head_timer.cancel()
             self._head_timer = None
 
-    def _head_timed_out(self) -> None:
+    def _check_head(self) -> None:
+        """408 for a head that has taken too long; else look again when the current one could."""
         self._head_timer = None
-        if self.cycle is not None and not self.cycle.response_complete:
-            return  # an answer is still going out: the next request's head waits its turn
-        limit = self.limits.header_timeout_s
-        self._refuse(408, "Request Timeout", f"The request head did not arrive within {limit:g} s")
+        timeout = self.limits.header_timeout_s
+        if not self._in_head:
+            self._arm(timeout)
+            return
+        waited = self.loop.time() - self._head_started
+        if waited < timeout:
+            self._arm(timeout - waited)
+        elif self.cycle is not None and not self.cycle.response_complete:
+            self._arm(timeout)  # an answer is still going out: the next head waits its turn
+        else:
+            self._refuse(408, "Request Timeout", f"The request head did not arrive within {timeout:g} s")
 
     def _refuse(self, status: int, reason: str, message: str) -> None:
-        self._stop_head_timer()
+        self._disarm()
         if not self.transport.is_closing() and not self._lingering:
             self._lingering = True
             self.transport.write(_refusal(status, reason, message))
