@@ -33,9 +33,11 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 #: Descriptors kept free for files (uploads, renders, logs) under the open-files limit.
 FD_RESERVE = 256
-#: Seconds a refused connection is still read (and what comes thrown away) before it is closed:
-#: closing with unread input would reset it, and the client could lose the refusal it was sent.
-LINGER_S = 1.0
+#: A refused connection is still read (and what comes thrown away) until the client has sent
+#: nothing for LINGER_IDLE_S, at most LINGER_MAX_S: closing with unread input would reset it, and
+#: the client, still sending its body, could lose the refusal it was sent (nginx's lingering close).
+LINGER_IDLE_S = 2.0
+LINGER_MAX_S = 30.0
 #: The same for a connection over the cap, kept short: those come in floods.
 LINGER_OVER_CAP_S = 0.25
 #: Seconds uvicorn waits for requests still running at shutdown once the streams have ended.
@@ -103,6 +105,8 @@ class HardenedProtocol(HttpToolsProtocol):
     _in_head: bool
     _refused: bool  # over the cap: never served
     _lingering: bool  # answered with a refusal, closing soon
+    _linger_until: float
+    _last_data: float
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         self._head_timer = None
@@ -115,7 +119,7 @@ class HardenedProtocol(HttpToolsProtocol):
             transport.write(_refusal(503, "Service Unavailable", "Too many open connections; try again"))
             _linger(transport, LINGER_OVER_CAP_S)
             return
-        super().connection_made(transport)
+        super().connection_made(_Lingering(transport, self))  # type: ignore[arg-type]
         self._head_started = self.loop.time()
         self._arm(self.limits.header_timeout_s)
 
@@ -126,8 +130,11 @@ class HardenedProtocol(HttpToolsProtocol):
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
-        if self._refused or self._lingering:
+        if self._lingering:
+            self._last_data = self.loop.time()
             return  # read and thrown away until the close
+        if self._refused:
+            return
         self._feeding = len(data)
         self._unset_keepalive_if_required()
         try:
@@ -208,9 +215,52 @@ class HardenedProtocol(HttpToolsProtocol):
     def _refuse(self, status: int, reason: str, message: str) -> None:
         self._disarm()
         if not self.transport.is_closing() and not self._lingering:
-            self._lingering = True
             self.transport.write(_refusal(status, reason, message))
-            _linger(self.transport, LINGER_S)
+            self.linger()
+
+    def linger(self) -> None:
+        """Send what is written and a FIN, then read and throw away until the client is done."""
+        self._lingering = True
+        transport: Any = self.transport
+        raw = transport._transport if isinstance(transport, _Lingering) else transport
+        if raw.can_write_eof():
+            raw.write_eof()
+        raw.resume_reading()
+        now = self.loop.time()
+        self._last_data = now
+        self._linger_until = now + LINGER_MAX_S
+        self.loop.call_later(LINGER_IDLE_S, self._linger_check)
+
+    def _linger_check(self) -> None:
+        now = self.loop.time()
+        idle = now - self._last_data
+        if idle >= LINGER_IDLE_S or now >= self._linger_until:
+            self.transport.close()
+        else:
+            self.loop.call_later(min(LINGER_IDLE_S - idle, self._linger_until - now), self._linger_check)
+
+
+class _Lingering:
+    """The connection's transport, closing gently when an answer ends while the request body is
+    still coming (a 413 by Content-Length, a 408): an abrupt close would reset the connection and
+    the client could lose the answer. Everything else is the transport's own."""
+
+    __slots__ = ("_protocol", "_transport")
+
+    def __init__(self, transport: asyncio.Transport, protocol: HardenedProtocol) -> None:
+        self._transport = transport
+        self._protocol = protocol
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
+
+    def close(self) -> None:
+        protocol, transport = self._protocol, self._transport
+        cycle = protocol.cycle
+        if cycle is not None and cycle.more_body and not protocol._lingering and not transport.is_closing():
+            protocol.linger()
+        else:
+            transport.close()
 
 
 def _linger(transport: asyncio.Transport, seconds: float) -> None:

@@ -4,6 +4,7 @@ enforced while the body arrives, bodies that stop, multipart boundaries, clients
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Iterator
@@ -246,3 +247,22 @@ def wait_for_entry(http: httpx.Client, path: str, deadline_s: float = 15.0) -> d
         if found:
             return found[-1]
     raise AssertionError(f"no journal entry for {path}")
+
+
+def test_clients_still_sending_an_oversized_body_get_the_413(tight: LiveServer) -> None:
+    """U-03: refused by Content-Length, the rest of the body is read and thrown away (never kept)
+    until the client is done, so a client still sending sees the 413 instead of a reset."""
+    body = b" " * (20 * 1024 * 1024)
+
+    async def one(client: httpx.AsyncClient) -> int:
+        response = await client.post(
+            "/_mock/accounts", content=body, headers={"Content-Type": "application/json"}
+        )
+        return response.status_code
+
+    async def many() -> list[int]:
+        async with httpx.AsyncClient(base_url=tight.url, timeout=60) as client:
+            return await asyncio.gather(*[one(client) for _ in range(5)])
+
+    assert asyncio.run(many()) == [413] * 5
+    assert tight.backend.accounts.accounts == {}
