@@ -7,13 +7,14 @@ Handlers in `mockserver.api` translate requests into calls on `Backend` and its 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import random
-import shutil
-import tempfile
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from mockserver import agent, media, wire
 from mockserver.clock import VirtualClock
@@ -26,10 +27,17 @@ from mockserver.settings import Settings
 from mockserver.state.accounts import Account, Accounts, RateLimits
 from mockserver.state.renders import RenderJob
 from mockserver.state.sessions import Session, Sessions
+from mockserver.store import FileStore
 
 log = logging.getLogger("nemo-mock")
 
 Encoder = Callable[[StreamEvent], bytes]
+
+#: Renders encoded at once; more wait their turn (memory: each holds a few frames, media.render).
+RENDER_WORKERS = 2
+#: Characters a render id keeps in its file name (render_file_name).
+_FILE_SAFE = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-_.")
+MAX_FILE_STEM = 200
 
 
 class Backend:
@@ -40,9 +48,11 @@ class Backend:
         self.profile = self.settings.profile
         self.clock = VirtualClock(self.settings.time_scale)
         self.faults = Faults()
-        self.journal = Journal(self.settings.journal_limit)
-        self._owns_data_dir = self.settings.data_dir is None
-        self.data_dir = Path(self.settings.data_dir or tempfile.mkdtemp(prefix="nemo-mock-"))
+        self.journal = Journal(self.settings.journal_limit, self.settings.journal_bytes)
+        self.store = FileStore(self.settings.data_dir)
+        # Renders run on threads of their own, a few at a time: each holds frames in memory, and
+        # the event loop must stay free for requests and streams (bench/bench_render.py).
+        self._render_pool = ThreadPoolExecutor(RENDER_WORKERS, thread_name_prefix="nemo-render")
         self.operations: set[Operation] = set()
         self.finished_operations = 0
         self.render_tasks: dict[str, asyncio.Future[Any]] = {}
@@ -52,6 +62,11 @@ class Backend:
 
     # ------------------------------------------------------------------ lifecycle
 
+    @property
+    def data_dir(self) -> Path:
+        """Where uploads and renders of the current state go (mockserver.store)."""
+        return self.store.current
+
     def _init_state(self) -> None:
         seed = self.settings.seed
         self.rng = random.Random(f"{seed}:ids")
@@ -60,12 +75,12 @@ class Backend:
         self.sessions = Sessions(random.Random(f"{seed}:sessions"))
         self.renders: dict[str, RenderJob] = {}
         self.assets: dict[str, Path] = {}  # cdn path -> file
-        for sub in ("uploads", "renders", "incoming"):
-            (self.data_dir / sub).mkdir(parents=True, exist_ok=True)
 
     def reset(self) -> None:
         """`POST /_mock/reset`: no tokens, sessions, renders, journal or faults; clock at start."""
         for op in list(self.operations):
+            # A task cancelled before its first step never runs its `finally`: end the stream here.
+            op.end_stream()
             if op.task is not None:
                 op.task.cancel()
         self.operations.clear()
@@ -75,17 +90,24 @@ class Backend:
         self.faults.clear()
         self.journal.clear()
         self.clock.reset()
-        for sub in ("uploads", "renders", "incoming"):
-            shutil.rmtree(self.data_dir / sub, ignore_errors=True)
+        self.store.reset()
         self._init_state()
 
+    def end_streams(self) -> None:
+        """Server shutdown: every open stream ends now with its final chunk; turns are left to `aclose`."""
+        for op in list(self.operations):
+            op.end_stream()
+
     async def aclose(self) -> None:
+        self.end_streams()
         tasks = [op.task for op in self.operations if op.task is not None]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        if self._owns_data_dir:
-            shutil.rmtree(self.data_dir, ignore_errors=True)
+        for fut in self.render_tasks.values():
+            fut.cancel()
+        self._render_pool.shutdown(wait=False, cancel_futures=True)
+        self.store.close()
 
     def new_id(self, prefix: str) -> str:
         return f"{prefix}_{self.rng.getrandbits(64):016x}"
@@ -243,13 +265,13 @@ class Backend:
             draft=draft,
             submitted_at=self.clock.now(),
             duration_s=self.rng.uniform(low, high),
-            output_path=self.data_dir / "renders" / f"{_safe_name(render_id)}.mp4",
+            output_path=self.data_dir / "renders" / render_file_name(render_id),
             fault=render_fault,
         )
         self.renders[render_id] = job
         if render_fault is None:
-            self.render_tasks[render_id] = asyncio.ensure_future(
-                asyncio.to_thread(media.render_draft, draft, job.output_path)
+            self.render_tasks[render_id] = asyncio.get_running_loop().run_in_executor(
+                self._render_pool, media.render_draft, draft, job.output_path
             )
         return job
 
@@ -269,13 +291,20 @@ class Backend:
                 if fut is None:
                     raise RuntimeError("no render output")
                 result = await asyncio.shield(fut)
+            except asyncio.CancelledError:
+                if fut is None or not fut.cancelled():
+                    raise  # this request itself is being cancelled
+                # A cancel or a reset threw the encoding away while this poll waited for it.
+                job.move("failed", job.progress, self.clock.now(), reason="cancelled")
+                return job
             except Exception as exc:  # an encoder failure is a failed render, not a 500
                 log.warning("render %s failed: %s", job.id, exc)
                 job.move("failed", job.progress, self.clock.now(), reason="render failed")
                 return job
             job.output_bytes = result.size_bytes
             job.output_duration_s = result.duration_s
-            self.assets[f"render-result/{job.output_path.name}"] = job.output_path
+            # The URL names the file; its path arrives %-decoded, so the key is the decoded name.
+            self.assets[f"render-result/{unquote(job.output_path.name)}"] = job.output_path
         reason = "render failed" if status == "failed" else None
         job.move(status, progress, self.clock.now(), reason=reason)
         return job
@@ -290,5 +319,16 @@ class Backend:
         return job
 
 
-def _safe_name(value: str) -> str:
-    return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in value)[:128] or "render"
+def render_file_name(render_id: str) -> str:
+    """The file of one render: `<id>.mp4` for ids of lower-case letters, digits, `-`, `_` and `.`
+    (B-REN-14: `render_xxx.mp4`); every other character is %XX-escaped, upper case included, so
+    that distinct ids never share a file, even on a case-insensitive file system (`x.render`,
+    `x_render` and `X_render` are three files). Names too long for a file system are a digest,
+    marked with a `+`, which no escaped name holds."""
+    escaped = "".join(
+        ch if ch in _FILE_SAFE else "".join(f"%{byte:02X}" for byte in ch.encode("utf-8", "surrogatepass"))
+        for ch in render_id
+    )
+    if len(escaped) > MAX_FILE_STEM:
+        escaped = "+" + hashlib.sha256(render_id.encode("utf-8", "surrogatepass")).hexdigest()
+    return f"{escaped}.mp4"

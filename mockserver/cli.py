@@ -16,15 +16,19 @@ import argparse
 import asyncio
 import gc
 import importlib.util
+import ipaddress
 import json
 import logging
+import math
+import os
+import re
+import signal
 import socket
 import sys
 from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
-from typing import Any
-
-import uvicorn
+from types import FrameType
+from typing import Any, NoReturn
 
 from contracts.profiles import ProfileError, load_profile
 from mockserver.app import create_app
@@ -36,7 +40,19 @@ from mockserver.recording.recorder import Recorder, attach
 from mockserver.recording.replay import ReplayApp
 from mockserver.recording.repro import generate_pytest
 from mockserver.scenarios import Scenario, ScenarioError, all_scenarios, install, load_scenario
-from mockserver.settings import DIALECTS, ERROR_STATUS_MODES, RATE_LIMIT_PROFILES, RENDER_SHAPES, Settings
+from mockserver.server import ConnectionLimits, make_server
+from mockserver.settings import (
+    CONTROL_TOKEN_RULE,
+    DIALECTS,
+    ERROR_STATUS_MODES,
+    RATE_LIMIT_PROFILES,
+    RENDER_SHAPES,
+    Settings,
+    valid_control_token,
+)
+
+#: Where `--control-token` may come from instead of the command line (kept out of `ps`).
+CONTROL_TOKEN_ENV = "NEMO_MOCK_CONTROL_TOKEN"
 
 #: `serve` flags a scenario may set too: a flag given on the command line wins (flag -> Settings field).
 SCENARIO_SETTABLE = {
@@ -54,29 +70,175 @@ SCENARIO_SETTABLE = {
 }
 
 
-def _scale(value: str) -> float:
+class Parser(argparse.ArgumentParser):
+    """argparse with errors on one line: `nemo-mock: argument --port: ...` and exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        command = self.prog.partition(" ")[2]
+        self.exit(2, f"nemo-mock: {message} (see nemo-mock {command + ' ' if command else ''}--help)\n")
+
+
+def _number(value: str) -> float:
     try:
-        scale = float(value)
+        number = float(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
+    if not math.isfinite(number):
+        raise argparse.ArgumentTypeError(f"not a finite number: {value!r}")
+    return number
+
+
+def _scale(value: str) -> float:
+    scale = _number(value)
     if scale < 0:
         raise argparse.ArgumentTypeError("the time scale is >= 0")
     return scale
 
 
-def _size(value: str) -> int:
+def _seconds(value: str) -> float:
+    """A duration in seconds, >= 0."""
+    seconds = _number(value)
+    if seconds < 0:
+        raise argparse.ArgumentTypeError(f"a duration in seconds is >= 0, got {value}")
+    return seconds
+
+
+def _timeout(value: str) -> float:
+    """A timeout in real seconds, > 0."""
+    seconds = _number(value)
+    if seconds <= 0:
+        raise argparse.ArgumentTypeError(f"a timeout is a number of seconds > 0, got {value}")
+    return seconds
+
+
+def _integer(value: str) -> int:
     try:
-        size = int(value)
+        return int(value)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of bytes: {value!r}") from None
-    if size < 0:
-        raise argparse.ArgumentTypeError("the body limit is >= 0")
-    return size
+        raise argparse.ArgumentTypeError(f"not an integer: {value!r}") from None
+
+
+def _count(minimum: int) -> Callable[[str], int]:
+    def parse(value: str) -> int:
+        number = _integer(value)
+        if number < minimum:
+            raise argparse.ArgumentTypeError(f"must be >= {minimum}, got {number}")
+        return number
+
+    return parse
+
+
+_SIZE = re.compile(r"(\d+)\s*([kmg]?)i?b?", re.IGNORECASE)
+_UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
+
+
+def _size(value: str) -> int:
+    """A number of bytes, e.g. 65536, 64k, 8M, 1GiB."""
+    match = _SIZE.fullmatch(value.strip())
+    if match is None:
+        raise argparse.ArgumentTypeError(f"not a number of bytes: {value!r} (e.g. 65536, 64k, 8M)")
+    return int(match.group(1)) * _UNITS[match.group(2).lower()]
+
+
+def _port(value: str) -> int:
+    port = _integer(value)
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is 0 to 65535 (0 picks a free one), got {port}")
+    return port
+
+
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_HOSTNAME = re.compile(rf"(?=.{{1,253}}$){_LABEL}(?:\.{_LABEL})*")
+
+
+def _host(value: str) -> str:
+    host = value.strip()
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        pass
+    if not _HOSTNAME.fullmatch(host):
+        raise argparse.ArgumentTypeError(f"not an IP address or host name: {value!r}")
+    return host
+
+
+def _directory(value: str) -> Path:
+    """A directory that exists or can be made, and that the mock may write to."""
+    path = Path(value).expanduser()
+    if path.exists() and not path.is_dir():
+        raise argparse.ArgumentTypeError(f"not a directory: {value}")
+    existing = path
+    while not existing.exists():
+        existing = existing.parent
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise argparse.ArgumentTypeError(f"cannot write in {existing}")
+    return path
+
+
+def _output_file(value: str) -> Path:
+    """A file to write: its directory exists, and it is not a directory itself."""
+    path = Path(value).expanduser()
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"is a directory: {value}")
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        raise argparse.ArgumentTypeError(f"no such directory: {parent}")
+    return path
+
+
+def _control_token(value: str) -> str:
+    if not valid_control_token(value):
+        raise argparse.ArgumentTypeError(CONTROL_TOKEN_RULE)
+    return value
 
 
 def _listen_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8080, help="port (default 8080; 0 picks a free one)")
+    parser.add_argument("--host", type=_host, default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=_port, default=8080, help="port (default 8080; 0 picks a free one)")
+
+
+def _connection_options(parser: argparse.ArgumentParser) -> None:
+    defaults = ConnectionLimits()
+    parser.add_argument(
+        "--header-timeout",
+        type=_timeout,
+        default=defaults.header_timeout_s,
+        metavar="S",
+        help="real seconds a client has to send its request line and headers "
+        f"(default {defaults.header_timeout_s:g})",
+    )
+    parser.add_argument(
+        "--keep-alive-timeout",
+        type=_timeout,
+        default=defaults.keep_alive_s,
+        metavar="S",
+        help=f"real seconds an idle kept-alive connection stays open (default {defaults.keep_alive_s:g})",
+    )
+    parser.add_argument(
+        "--max-header-bytes",
+        type=_size,
+        default=defaults.max_header_bytes,
+        metavar="BYTES",
+        help=f"larger request heads are HTTP 431 (default {defaults.max_header_bytes // 1024}k)",
+    )
+    parser.add_argument(
+        "--max-connections",
+        type=_count(1),
+        default=None,
+        metavar="N",
+        help="open connections at most, more are HTTP 503 (default: the open-files limit less 256)",
+    )
+
+
+def connection_limits(args: argparse.Namespace) -> ConnectionLimits:
+    return ConnectionLimits(
+        header_timeout_s=args.header_timeout,
+        keep_alive_s=args.keep_alive_timeout,
+        max_header_bytes=args.max_header_bytes,
+        max_connections=args.max_connections,
+    )
 
 
 def _body_limit(parser: argparse.ArgumentParser) -> None:
@@ -99,7 +261,7 @@ def _serve_parser(commands: Any) -> None:
         default=None,
         help="virtual seconds per real second; 0 = no waiting at all (default 1)",
     )
-    serve.add_argument("--seed", type=int, default=None, help="seed of every random choice (default 0)")
+    serve.add_argument("--seed", type=_integer, default=None, help="seed of every random choice (default 0)")
     serve.add_argument(
         "--profile",
         default=None,
@@ -131,11 +293,11 @@ def _serve_parser(commands: Any) -> None:
         help="anonymous-token limits: v19 (1/client + 10/IP per 7 days, default) or v44 (5/IP/hour)",
     )
     serve.add_argument(
-        "--ip-cap", type=int, default=None, help="anonymous tokens per IP per window (0 = no cap)"
+        "--ip-cap", type=_count(0), default=None, help="anonymous tokens per IP per window (0 = no cap)"
     )
     serve.add_argument(
         "--token-ttl",
-        type=float,
+        type=_seconds,
         default=None,
         help="anonymous token lifetime in virtual seconds (default 7 days; 0 = never expires)",
     )
@@ -165,10 +327,34 @@ def _serve_parser(commands: Any) -> None:
     serve.add_argument("--crlf", action="store_true", help="end SSE lines with CRLF instead of LF")
     serve.add_argument(
         "--data-dir",
-        type=Path,
+        type=_directory,
         default=None,
-        help="where uploads and renders are kept (default: a temporary directory)",
+        help="keep uploads and renders in a directory of this run (nemo-mock-run-*) inside DIR, "
+        "and leave them there (default: a temporary directory, removed at exit)",
     )
+    serve.add_argument(
+        "--control-token",
+        type=_control_token,
+        default=None,
+        metavar="TOKEN",
+        help=f"every /_mock call needs Authorization: Bearer TOKEN; required with a non-loopback "
+        f"--host (also ${CONTROL_TOKEN_ENV})",
+    )
+    serve.add_argument(
+        "--max-json-body",
+        type=_size,
+        default=None,
+        metavar="BYTES",
+        help="larger JSON bodies are HTTP 413, refused while they arrive (default 8M)",
+    )
+    serve.add_argument(
+        "--body-timeout",
+        type=_timeout,
+        default=None,
+        metavar="S",
+        help="real seconds a request body may pause before HTTP 408 (default 30)",
+    )
+    _connection_options(serve)
     serve.add_argument("--quiet", action="store_true", help="no per-request log lines")
     serve.add_argument(
         "--scenario",
@@ -179,7 +365,7 @@ def _serve_parser(commands: Any) -> None:
     )
     serve.add_argument(
         "--record",
-        type=Path,
+        type=_output_file,
         default=None,
         metavar="FILE",
         help="write every exchange (requests, answers, SSE events with virtual times) to FILE as JSON Lines",
@@ -188,7 +374,7 @@ def _serve_parser(commands: Any) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="nemo-mock", description="Offline twin of the NemoVideo backend.")
+    parser = Parser(prog="nemo-mock", description="Offline twin of the NemoVideo backend.")
     commands = parser.add_subparsers(dest="command", required=True)
     _serve_parser(commands)
 
@@ -197,9 +383,10 @@ def build_parser() -> argparse.ArgumentParser:
     record = commands.add_parser("record", help="a recording proxy in front of a real backend (or the mock)")
     record.add_argument("--upstream", required=True, help="the backend's base URL, e.g. https://...")
     _listen_options(record)
+    _connection_options(record)
     record.add_argument(
         "--out",
-        type=Path,
+        type=_output_file,
         default=Path("nemo-recording.jsonl"),
         metavar="FILE",
         help="the recording to write (default nemo-recording.jsonl)",
@@ -210,6 +397,7 @@ def build_parser() -> argparse.ArgumentParser:
     replay = commands.add_parser("replay", help="serve a recording back")
     replay.add_argument("recording", type=Path, metavar="FILE")
     _listen_options(replay)
+    _connection_options(replay)
     replay.add_argument(
         "--time-scale",
         type=_scale,
@@ -219,11 +407,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     export = commands.add_parser("export", help="convert a recording")
     export.add_argument("recording", type=Path, metavar="FILE")
-    export.add_argument("--har", type=Path, required=True, metavar="OUT", help="write HAR 1.2 to OUT")
+    export.add_argument("--har", type=_output_file, required=True, metavar="OUT", help="write HAR 1.2 to OUT")
 
     repro = commands.add_parser("repro", help="turn a recording into a self-contained pytest test")
     repro.add_argument("recording", type=Path, metavar="FILE")
-    repro.add_argument("--pytest", type=Path, required=True, metavar="OUT", help="the test file to write")
+    repro.add_argument(
+        "--pytest", type=_output_file, required=True, metavar="OUT", help="the test file to write"
+    )
     repro.add_argument(
         "--time-scale",
         type=_scale,
@@ -246,6 +436,11 @@ def explicit_settings(args: argparse.Namespace) -> dict[str, Any]:
     values["control"] = not args.no_control
     values["access_log"] = not args.quiet
     values["data_dir"] = args.data_dir
+    values["control_token"] = args.control_token
+    if args.max_json_body is not None:
+        values["max_json_body"] = args.max_json_body
+    if args.body_timeout is not None:
+        values["body_timeout_s"] = args.body_timeout
     if args.omit_session_user_id:
         values["session_user_id"] = False
     if args.crlf:
@@ -263,17 +458,28 @@ def settings_from(args: argparse.Namespace, scenario: Scenario | None = None) ->
 # ---------------------------------------------------------------------------- serving
 
 
-async def serve_app(app: Any, host: str, port: int) -> None:
+class Stopped(Exception):
+    """SIGTERM: stop like Ctrl-C does, through the same graceful shutdown, and exit 0."""
+
+
+def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise Stopped
+
+
+async def serve_app(
+    app: Any,
+    host: str,
+    port: int,
+    limits: ConnectionLimits | None = None,
+    on_shutdown: Callable[[], None] | None = None,
+) -> None:
     """Serve `app` until stopped, after printing the ready line."""
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     sock.listen(2048)
     bound_port = sock.getsockname()[1]
-    config = uvicorn.Config(
-        app, log_level="warning", access_log=False, lifespan="on", timeout_graceful_shutdown=2
-    )
-    server = uvicorn.Server(config)
+    server = make_server(app, limits, on_shutdown=on_shutdown)
     task = asyncio.create_task(server.serve(sockets=[sock]))
     while not server.started and not task.done():
         await asyncio.sleep(0.01)
@@ -292,6 +498,10 @@ async def serve(settings: Settings, host: str, port: int) -> None:
 
 def run_server(start: Callable[[], Coroutine[Any, Any, None]], host: str, port: int) -> int:
     gc.set_threshold(50_000, 50, 100)
+    # uvicorn turns SIGTERM into a graceful shutdown, then raises it again once done: this
+    # handler makes that last step a clean exit instead of the default kill, so what follows
+    # (the recording's end record) still runs.
+    previous = signal.signal(signal.SIGTERM, _stop_on_sigterm)
     try:
         # uvicorn[standard]: uvloop + httptools give about three times the throughput of asyncio + h11.
         if importlib.util.find_spec("uvloop") is not None:
@@ -303,9 +513,20 @@ def run_server(start: Callable[[], Coroutine[Any, Any, None]], host: str, port: 
     except OSError as exc:
         print(f"nemo-mock: cannot listen on {host}:{port}: {exc.strerror or exc}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, Stopped):
         pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     return 0
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _logging(access_log: bool) -> None:
@@ -315,14 +536,29 @@ def _logging(access_log: bool) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    if args.control_token is None and os.environ.get(CONTROL_TOKEN_ENV):
+        args.control_token = os.environ[CONTROL_TOKEN_ENV]
+        if not valid_control_token(args.control_token):
+            print(f"nemo-mock: ${CONTROL_TOKEN_ENV}: {CONTROL_TOKEN_RULE}", file=sys.stderr)
+            return 2
+    if not args.no_control and args.control_token is None and not is_loopback(args.host):
+        print(
+            f"nemo-mock: refusing to serve the /_mock control API on {args.host} without a token: "
+            f"give --control-token (or ${CONTROL_TOKEN_ENV}), or --no-control, or bind 127.0.0.1",
+            file=sys.stderr,
+        )
+        return 2
     try:
         scenario = load_scenario(args.scenario) if args.scenario else None
         settings = settings_from(args, scenario)
+        backend = Backend(settings)
     except (ProfileError, ScenarioError, ValueError) as exc:
         print(f"nemo-mock: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:
+        print(f"nemo-mock: cannot use --data-dir {args.data_dir}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
     _logging(settings.access_log)
-    backend = Backend(settings)
     app = create_app(backend=backend)
     recorder = None
     if args.record is not None:
@@ -334,8 +570,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
         attach(app, backend, recorder)
     if scenario is not None:
         install(app, backend, scenario)
+    limits = connection_limits(args)
     try:
-        return run_server(lambda: serve_app(app, args.host, args.port), args.host, args.port)
+        return run_server(
+            lambda: serve_app(app, args.host, args.port, limits, backend.end_streams), args.host, args.port
+        )
     finally:
         if recorder is not None:
             recorder.close()
@@ -363,8 +602,9 @@ def cmd_record(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"nemo-mock: cannot write {args.out}: {exc.strerror or exc}", file=sys.stderr)
         return 2
+    limits = connection_limits(args)
     try:
-        return run_server(lambda: serve_app(app, args.host, args.port), args.host, args.port)
+        return run_server(lambda: serve_app(app, args.host, args.port, limits), args.host, args.port)
     finally:
         recorder.close()
 
@@ -377,7 +617,8 @@ def cmd_replay(args: argparse.Namespace) -> int:
         return 2
     _logging(False)
     app = ReplayApp(recording, time_scale=args.time_scale)
-    return run_server(lambda: serve_app(app, args.host, args.port), args.host, args.port)
+    limits = connection_limits(args)
+    return run_server(lambda: serve_app(app, args.host, args.port, limits), args.host, args.port)
 
 
 def cmd_export(args: argparse.Namespace) -> int:

@@ -1,15 +1,116 @@
-"""The mock's control API under /_mock (INTERFACE.md): not part of NemoVideo, off with --no-control."""
+"""The mock's control API under /_mock (INTERFACE.md): not part of NemoVideo, off with --no-control.
+
+Whoever reaches it can reset the mock, mint credits and read the journal, so every call passes
+`guard` first (`caller_refusal` says why not):
+
+- with a control token (`--control-token`, `NEMO_MOCK_CONTROL_TOKEN`; required to bind to a
+  non-loopback address) every call needs `Authorization: Bearer <token>`: else HTTP 401;
+- without one, the call must name a loopback host (`Host: 127.0.0.1:PORT`, `localhost`, `[::1]`):
+  a web page cannot reach the mock through a DNS name rebound to 127.0.0.1: else HTTP 403;
+- a browser's cross-origin call (an `Origin` other than the server's own, or `Sec-Fetch-Site`
+  cross-site or same-site) is refused: HTTP 403;
+- a body must be JSON (`Content-Type: application/json`): a web form or `text/plain` POST, the
+  kinds a page may send without asking, is HTTP 415.
+
+Refusals are the usual envelope with `code` equal to the status (U-03) and change nothing.
+"""
 
 from __future__ import annotations
+
+import hmac
+import ipaddress
+import math
+from collections.abc import Awaitable, Callable
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from mockserver import __version__
-from mockserver.api.common import backend_of, note_code, read_json
-from mockserver.errors import bad_request
+from mockserver.api.common import backend_of, declared_length, note_code, raw_header, read_json
+from mockserver.errors import ApiError, bad_request
 from mockserver.faults import FaultError
+
+Handler = Callable[[Request], Awaitable[Response]]
+MAX_ADVANCE_S = 10**9
+MAX_CREDITS = 10**12
+
+
+def is_loopback_host(host: str) -> bool:
+    """Whether a host name or address (no port) is this machine's loopback."""
+    host = host.strip().lower().rstrip(".")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _host_name(authority: str) -> str:
+    """The host of `host[:port]` or `[v6]:port`."""
+    if authority.startswith("["):
+        return authority.partition("]")[0] + "]"
+    return authority.rpartition(":")[0] if authority.count(":") == 1 else authority
+
+
+def caller_refusal(request: Request) -> ApiError | None:
+    """Why this caller may not use the control API, or None."""
+    settings = backend_of(request).settings
+    host = raw_header(request, b"host") or ""
+    token = settings.control_token
+    if token is not None:
+        scheme, _, given = (raw_header(request, b"authorization") or "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token.encode()):
+            return ApiError(
+                401,
+                "The control API needs Authorization: Bearer <token> (nemo-mock serve --control-token)",
+                status=401,
+                headers={"WWW-Authenticate": 'Bearer realm="nemo-mock control"'},
+            )
+    elif not is_loopback_host(_host_name(host)):
+        return ApiError(
+            403,
+            f"The control API answers loopback hosts only without a control token; Host was {host[:100]!r}",
+            status=403,
+        )
+    origin = raw_header(request, b"origin")
+    if origin is not None and origin.rstrip("/").lower() != f"{request.url.scheme}://{host}".lower():
+        return ApiError(
+            403, f"Cross-origin calls to the control API are refused (Origin {origin[:100]})", status=403
+        )
+    if (raw_header(request, b"sec-fetch-site") or "").lower() in ("cross-site", "same-site"):
+        return ApiError(403, "Cross-site calls to the control API are refused", status=403)
+    if _has_body(request):
+        media_type = (raw_header(request, b"content-type") or "").partition(";")[0].strip().lower()
+        if media_type != "application/json" and not media_type.endswith("+json"):
+            return ApiError(
+                415,
+                "The control API takes JSON bodies only: send Content-Type: application/json",
+                status=415,
+            )
+    return None
+
+
+def _has_body(request: Request) -> bool:
+    length = declared_length(request)
+    return bool(length) or raw_header(request, b"transfer-encoding") is not None
+
+
+def guard(handler: Handler) -> Handler:
+    """`handler`, run only for a caller `caller_refusal` lets through."""
+
+    async def guarded(request: Request) -> Response:
+        refusal = caller_refusal(request)
+        if refusal is not None:
+            raise refusal
+        return await handler(request)
+
+    guarded.__name__ = handler.__name__
+    guarded.__doc__ = handler.__doc__
+    return guarded
 
 
 def reply(request: Request, body: object, status: int = 200) -> Response:
@@ -49,8 +150,10 @@ async def clock(request: Request) -> Response:
 async def clock_advance(request: Request) -> Response:
     body = await read_json(request)
     seconds = body.get("seconds")
-    if not isinstance(seconds, (int, float)) or isinstance(seconds, bool) or seconds < 0 or seconds > 10**9:
-        raise bad_request("`seconds` is a non-negative number")
+    if not isinstance(seconds, int | float) or isinstance(seconds, bool) or not math.isfinite(seconds):
+        raise bad_request(f"`seconds` is a number from 0 to {MAX_ADVANCE_S:g}")
+    if not 0 <= seconds <= MAX_ADVANCE_S:
+        raise bad_request(f"`seconds` is a number from 0 to {MAX_ADVANCE_S:g}")
     c = backend_of(request).clock
     now = c.advance(float(seconds))
     return reply(request, {"now": now, "time_scale": c.time_scale})
@@ -62,8 +165,8 @@ async def create_account(request: Request) -> Response:
     credits = body.get("credits", 100)
     if not isinstance(tier, str):
         raise bad_request("`tier` is one of anonymous, free, paid")
-    if not isinstance(credits, int) or isinstance(credits, bool) or not 0 <= credits <= 10**12:
-        raise bad_request("`credits` is a non-negative integer")
+    if not isinstance(credits, int) or isinstance(credits, bool) or not 0 <= credits <= MAX_CREDITS:
+        raise bad_request(f"`credits` is an integer from 0 to {MAX_CREDITS:g}")
     backend = backend_of(request)
     token, account = backend.accounts.create_account(tier, credits, backend.clock.now())
     return reply(
@@ -106,12 +209,12 @@ async def revoke(request: Request) -> Response:
 
 
 routes = [
-    Route("/_mock/health", health, methods=["GET"]),
-    Route("/_mock/reset", reset, methods=["POST"]),
-    Route("/_mock/clock", clock, methods=["GET"]),
-    Route("/_mock/clock/advance", clock_advance, methods=["POST"]),
-    Route("/_mock/accounts", create_account, methods=["POST"]),
-    Route("/_mock/faults", faults, methods=["GET", "POST", "DELETE"]),
-    Route("/_mock/journal", journal, methods=["GET"]),
-    Route("/_mock/tokens/revoke", revoke, methods=["POST"]),
+    Route("/_mock/health", guard(health), methods=["GET"]),
+    Route("/_mock/reset", guard(reset), methods=["POST"]),
+    Route("/_mock/clock", guard(clock), methods=["GET"]),
+    Route("/_mock/clock/advance", guard(clock_advance), methods=["POST"]),
+    Route("/_mock/accounts", guard(create_account), methods=["POST"]),
+    Route("/_mock/faults", guard(faults), methods=["GET", "POST", "DELETE"]),
+    Route("/_mock/journal", guard(journal), methods=["GET"]),
+    Route("/_mock/tokens/revoke", guard(revoke), methods=["POST"]),
 ]

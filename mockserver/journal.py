@@ -1,35 +1,54 @@
-"""The requests the mock has seen, oldest first, with secrets masked (INTERFACE.md `GET /_mock/journal`)."""
+"""The requests the mock has seen, oldest first, with secrets masked (INTERFACE.md `GET /_mock/journal`).
+
+A ring bounded twice: at most `limit` entries and at most `max_bytes` bytes of what they keep
+(path, query, header names and values, plus a fixed allowance per entry). The oldest entries
+leave first. A path, query or header value longer than `VALUE_LIMIT` bytes is kept cut to that
+size, ending in `CUT_MARK`, and such an entry keeps its first `MAX_HEADERS` headers, so one
+request with a 1 MB header costs the journal about 1 kB.
+The journal keeps no bodies.
+
+Recording is on every request's path, so it is kept cheap: the raw header tuple is kept as it
+came, its size is summed in C, and only an oversized entry is cut; masking happens when the
+journal is read (`mockserver.masking`, the policy shared with the log and recordings).
+"""
 
 from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable
+from itertools import chain
 from typing import Any, NamedTuple
 
-SECRET_HEADERS = frozenset({"authorization", "cookie", "x-api-key", "proxy-authorization"})
+from mockserver.masking import mask_header, mask_query, mask_text
 
-
-def mask_secret(value: str) -> str:
-    """Keep the scheme and the token's kind (`nmv_usr_`, `clm_`), never the secret part."""
-    scheme, sep, token = value.partition(" ")
-    if not sep:
-        token, scheme = value, ""
-    for prefix in ("nmv_usr_", "clm_"):
-        if token.startswith(prefix):
-            token = prefix + "***"
-            break
-    else:
-        token = "***" if token else ""
-    return f"{scheme} {token}".strip()
+#: A path, query or header value is kept up to this many bytes; longer ones are cut.
+VALUE_LIMIT = 1024
+#: Appended to a value that was cut.
+CUT_MARK = b"...[cut]"
+#: A cut entry keeps at most this many headers.
+MAX_HEADERS = 64
+#: Entries whose path, query and headers sum to more than this are checked and cut.
+ENTRY_LIMIT = 8 * 1024
+#: What an entry costs beyond its strings (the tuple, numbers, the deque slot): an estimate.
+ENTRY_OVERHEAD = 256
+DEFAULT_LIMIT = 10_000
+DEFAULT_MAX_BYTES = 16 * 1024 * 1024
 
 
 def mask_headers(raw: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
     out: dict[str, str] = {}
     for key_b, value_b in raw:
         key = key_b.decode("latin-1").lower()
-        value = value_b.decode("latin-1")
-        out[key] = mask_secret(value) if key in SECRET_HEADERS else value
+        out[key] = mask_header(key, value_b.decode("latin-1"))
     return out
+
+
+def _cut(value: bytes) -> bytes:
+    return value if len(value) <= VALUE_LIMIT else value[:VALUE_LIMIT] + CUT_MARK
+
+
+def _cut_str(value: str) -> str:
+    return value if len(value) <= VALUE_LIMIT else value[:VALUE_LIMIT] + CUT_MARK.decode()
 
 
 class JournalEntry(NamedTuple):
@@ -44,12 +63,13 @@ class JournalEntry(NamedTuple):
     raw_headers: tuple[tuple[bytes, bytes], ...]
     at: float
     client: str | None
+    size: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "method": self.method,
-            "path": self.path,
-            "query": self.query.decode("latin-1"),
+            "path": mask_text(self.path),
+            "query": mask_query(self.query.decode("latin-1")),
             "status": self.status,
             "code": self.code,
             "headers": mask_headers(self.raw_headers),
@@ -59,15 +79,46 @@ class JournalEntry(NamedTuple):
 
 
 class Journal:
-    __slots__ = ("_entries", "record")
+    __slots__ = ("_entries", "bytes", "limit", "max_bytes")
 
-    def __init__(self, limit: int = 10000) -> None:
-        self._entries: deque[JournalEntry] = deque(maxlen=limit)
-        #: Append one entry (the deque's own append: this runs on every request).
-        self.record = self._entries.append
+    def __init__(self, limit: int = DEFAULT_LIMIT, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+        if limit < 1 or max_bytes < 1:
+            raise ValueError("the journal keeps at least one entry and one byte")
+        self._entries: deque[JournalEntry] = deque()
+        self.limit = limit
+        self.max_bytes = max_bytes
+        #: Bytes the kept entries account for (see the module docstring).
+        self.bytes = 0
+
+    def record(
+        self,
+        method: str,
+        path: str,
+        query: bytes,
+        status: int,
+        code: int | None,
+        headers: Iterable[tuple[bytes, bytes]],
+        at: float,
+        client: str | None,
+    ) -> None:
+        """Append one request, cutting what is oversized and dropping the oldest beyond the bounds."""
+        # A tuple, so the entry holds only atoms: the collector untracks it instead of
+        # rescanning 10,000 kept entries (that showed in the request rate).
+        raw = tuple(headers)
+        size = ENTRY_OVERHEAD + len(path) + len(query) + sum(map(len, chain.from_iterable(raw)))
+        if size > ENTRY_LIMIT:  # rare: only then is anything cut or counted again
+            path, query = _cut_str(path), _cut(query)
+            raw = tuple((_cut(key), _cut(value)) for key, value in raw[:MAX_HEADERS])
+            size = ENTRY_OVERHEAD + len(path) + len(query) + sum(map(len, chain.from_iterable(raw)))
+        entries = self._entries
+        entries.append(JournalEntry(method, path, query, status, code, raw, at, client, size))
+        self.bytes += size
+        while self.bytes > self.max_bytes or len(entries) > self.limit:
+            self.bytes -= entries.popleft().size
 
     def clear(self) -> None:
         self._entries.clear()
+        self.bytes = 0
 
     def entries(self) -> list[dict[str, Any]]:
         return [entry.as_dict() for entry in self._entries]

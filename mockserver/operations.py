@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from typing import TYPE_CHECKING
 
 from contracts import wording
@@ -128,7 +128,11 @@ class Operation:
         self.listening = False
         self._buffer.clear()
 
-    async def stream(self) -> AsyncIterator[bytes]:
+    def end_stream(self) -> None:
+        """End the listener's stream now, after what it has been sent (server shutdown)."""
+        self._close_stream()
+
+    async def stream(self) -> AsyncGenerator[bytes, None]:
         """The bytes for the HTTP response, in batches, until the operation closes the stream."""
         buffer = self._buffer
         try:

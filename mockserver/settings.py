@@ -6,6 +6,7 @@ gives the other shape (see the disagreement table of the behaviour catalogue).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,6 +16,11 @@ DIALECTS = ("documented", "adk")
 ERROR_STATUS_MODES = ("body", "mapped")
 RENDER_SHAPES = ("A", "B")
 RATE_LIMIT_PROFILES = ("v19", "v44")
+CONTROL_TOKEN_RULE = "the control token is 8 to 256 visible ASCII characters"
+
+
+def valid_control_token(token: str) -> bool:
+    return 8 <= len(token) <= 256 and all("!" <= ch <= "~" for ch in token)
 
 
 @dataclass(slots=True)
@@ -45,8 +51,18 @@ class Settings:
     legacy_render_paths: bool = False
     sse_line_ending: str = "\n"
     journal_limit: int = 10000
+    #: The journal's bound in bytes (mockserver.journal: what an entry counts, what is cut).
+    journal_bytes: int = 16 * 1024 * 1024
     access_log: bool = True
-    data_dir: Path | None = None  # None: a temporary directory removed at shutdown
+    #: None: a temporary directory removed at shutdown. Given: the mock works in a directory of
+    #: its own inside it (`nemo-mock-run-*`) and never touches anything else there.
+    data_dir: Path | None = None
+    #: A JSON body larger than this is refused with HTTP 413 while it arrives.
+    max_json_body: int = 8 * 1024 * 1024
+    #: Real seconds a request body may pause before the request is answered 408 and closed.
+    body_timeout_s: float = 30.0
+    #: With a token, every /_mock call needs `Authorization: Bearer <token>` (`--control-token`).
+    control_token: str | None = None
 
     def __post_init__(self) -> None:
         if self.dialect not in DIALECTS:
@@ -59,7 +75,19 @@ class Settings:
             raise ValueError(f"render shape must be one of {', '.join(RENDER_SHAPES)}")
         if self.rate_limits not in RATE_LIMIT_PROFILES:
             raise ValueError(f"rate limits must be one of {', '.join(RATE_LIMIT_PROFILES)}")
-        if self.time_scale < 0:
-            raise ValueError("time scale must be >= 0")
+        if not math.isfinite(self.time_scale) or self.time_scale < 0:
+            raise ValueError("time scale must be a finite number >= 0")
+        if not math.isfinite(self.token_ttl_s) or self.token_ttl_s < 0:
+            raise ValueError("token TTL must be a finite number of seconds >= 0")
+        if self.ip_cap is not None and self.ip_cap < 0:
+            raise ValueError("IP cap must be >= 0")
+        if self.journal_limit < 1 or self.journal_bytes < 1:
+            raise ValueError("the journal keeps at least one entry and one byte")
+        if self.max_json_body < 1:
+            raise ValueError("the JSON body limit is at least 1 byte")
+        if not math.isfinite(self.body_timeout_s) or self.body_timeout_s <= 0:
+            raise ValueError("the body timeout is a finite number of seconds > 0")
+        if self.control_token is not None and not valid_control_token(self.control_token):
+            raise ValueError(CONTROL_TOKEN_RULE)
         if self.sse_line_ending not in ("\n", "\r\n"):
             raise ValueError("SSE line ending must be LF or CRLF")

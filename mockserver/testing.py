@@ -16,13 +16,13 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
-from typing import Any, Literal
+from typing import Any
 
-import uvicorn
 from starlette.types import ASGIApp
 
 from mockserver.app import create_app
 from mockserver.backend import Backend
+from mockserver.server import ConnectionLimits, Lifespan, MockServer, make_server
 from mockserver.settings import Settings
 
 try:
@@ -32,7 +32,6 @@ except ImportError:  # pragma: no cover - uvicorn[standard] brings it
 
 START_TIMEOUT_S = 20.0
 
-Lifespan = Literal["auto", "on", "off"]
 #: Wraps the mock's app before it is served (how the contract suite plants bugs).
 Wrapper = Callable[[ASGIApp, Backend], ASGIApp]
 
@@ -42,6 +41,7 @@ class ThreadedServer:
 
     The loop is uvloop where installed, as `nemo-mock serve` runs, and the socket sends small
     writes at once (TCP_NODELAY): otherwise each loopback request waits tens of milliseconds.
+    The connection limits are `nemo-mock serve`'s (`mockserver.server`) unless `limits` says otherwise.
     """
 
     def __init__(
@@ -51,13 +51,15 @@ class ThreadedServer:
         host: str = "127.0.0.1",
         lifespan: Lifespan = "auto",
         name: str = "asgi",
+        limits: ConnectionLimits | None = None,
     ) -> None:
         self.app = app
         self.host = host
         self.lifespan = lifespan
         self.name = name
+        self.limits = limits
         self.port = 0
-        self._server: uvicorn.Server | None = None
+        self._server: MockServer | None = None
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -68,6 +70,9 @@ class ThreadedServer:
     def served_app(self) -> ASGIApp:
         return self.app
 
+    def on_shutdown(self) -> None:
+        """Called on the server's loop as it starts shutting down."""
+
     def start(self) -> Any:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -75,15 +80,9 @@ class ThreadedServer:
         sock.bind((self.host, 0))
         sock.listen(1024)
         self.port = sock.getsockname()[1]
-        config = uvicorn.Config(
-            self.served_app(),
-            interface="asgi3",  # "auto" takes a bound method for an ASGI 2 app
-            log_level="warning",
-            access_log=False,
-            lifespan=self.lifespan,
-            timeout_graceful_shutdown=1,
+        server = make_server(
+            self.served_app(), self.limits, lifespan=self.lifespan, on_shutdown=self.on_shutdown
         )
-        server = uvicorn.Server(config)
         self._server = server
 
         def run() -> None:
@@ -144,14 +143,20 @@ class LiveServer(ThreadedServer):
         host: str = "127.0.0.1",
         backend_class: type[Backend] = Backend,
         wrap: Wrapper | None = None,
+        limits: ConnectionLimits | None = None,
     ) -> None:
         self.settings = settings or Settings(time_scale=0, access_log=False)
         self.backend = backend_class(self.settings)
-        super().__init__(create_app(backend=self.backend), host=host, lifespan="on", name="nemo-mock")
+        super().__init__(
+            create_app(backend=self.backend), host=host, lifespan="on", name="nemo-mock", limits=limits
+        )
         self.wrap = wrap
 
     def served_app(self) -> ASGIApp:
         return self.wrap(self.app, self.backend) if self.wrap is not None else self.app
+
+    def on_shutdown(self) -> None:
+        self.backend.end_streams()
 
     def start(self) -> LiveServer:
         super().start()

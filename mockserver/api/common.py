@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import math
+import re
+from collections.abc import AsyncIterator
 from typing import Any
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 
 from mockserver.backend import Backend
@@ -13,7 +17,12 @@ from mockserver.errors import ApiError, bad_request, token_invalid
 from mockserver.state.accounts import Account
 
 ATTRIBUTION_HEADERS = ("x-skill-source", "x-skill-version", "x-skill-platform")
-MAX_JSON_BODY = 8 * 1024 * 1024
+#: Nesting of a JSON body at most (a render submit's draft is about 8 deep).
+MAX_JSON_DEPTH = 64
+#: A `\uD800`-`\uDFFF` escape: the only way a lone surrogate gets into strictly decoded UTF-8 JSON.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+#: Refusals after which the rest of the request is not worth reading: the connection closes.
+CLOSE = {"Connection": "close"}
 
 
 def backend_of(request: Request) -> Backend:
@@ -44,19 +53,128 @@ def error_response(request: Request, error: ApiError) -> Response:
     return JSONResponse(error.body(), status_code=error.http_status(mapped), headers=error.headers)
 
 
+async def body_chunks(request: Request) -> AsyncIterator[bytes]:
+    """The request body as it arrives, each wait bounded by the body timeout (HTTP 408 past it).
+
+    A client that stops sending (a body shorter than its Content-Length) would otherwise hold
+    the request open for ever. A client that leaves raises `ClientDisconnect` (journalled 499).
+    """
+    timeout = backend_of(request).settings.body_timeout_s
+    receive = request.receive
+    while True:
+        try:
+            async with asyncio.timeout(timeout):
+                message = await receive()
+        except TimeoutError:
+            raise ApiError(
+                408,
+                f"The request body stopped arriving: nothing for {timeout:g} s",
+                status=408,
+                headers=CLOSE,
+            ) from None
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect()
+        chunk = message.get("body", b"")
+        if chunk:
+            yield chunk
+        if not message.get("more_body", False):
+            return
+
+
+def declared_length(request: Request) -> int | None:
+    """The Content-Length the client declared, if it declared one that parses."""
+    value = raw_header(request, b"content-length")
+    if value is None or not value.strip().isdigit():
+        return None
+    return int(value)
+
+
+def too_large(limit: int) -> ApiError:
+    """HTTP 413 (the envelope's code is the status, as for 400/409/429: U-03); the connection closes."""
+    return ApiError(413, f"Request body too large: the limit is {limit:,} bytes", status=413, headers=CLOSE)
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The whole body, refused (413) as soon as it is known to exceed `limit` bytes: by its
+    Content-Length before anything is read, else by a running count, never after buffering it."""
+    declared = declared_length(request)
+    if declared is not None and declared > limit:
+        raise too_large(limit)
+    body = bytearray()
+    async for chunk in body_chunks(request):
+        body += chunk
+        if len(body) > limit:
+            raise too_large(limit)
+    return bytes(body)
+
+
+def parse_json(raw: bytes) -> Any:
+    """JSON as RFC 8259 has it: UTF-8, finite numbers, no lone surrogates, at most
+    `MAX_JSON_DEPTH` levels deep; anything else is HTTP 400 with a message saying what is wrong."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise bad_request(f"Malformed JSON: the body is not UTF-8 (byte {exc.start})") from None
+    try:
+        value = json.loads(text, parse_constant=_no_constant, parse_float=_finite_float)
+    except RecursionError:
+        raise bad_request(f"Malformed JSON: nested deeper than {MAX_JSON_DEPTH} levels") from None
+    except ValueError as exc:
+        raise bad_request(f"Malformed JSON: {exc}") from None
+    # Cheap tests first: only a body that could be too deep, or could hold an escaped
+    # surrogate, is walked.
+    deep = raw.count(b"[") + raw.count(b"{") > MAX_JSON_DEPTH
+    if deep or _SURROGATE_ESCAPE.search(raw):
+        _check_tree(value)
+    return value
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number (RFC 8259)")
+
+
+def _finite_float(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError(f"the number {text[:40]} is out of range")
+    return number
+
+
+def _check_tree(root: Any) -> None:
+    """Depth and text of a parsed document, walked without recursion."""
+    stack: list[tuple[Any, int]] = [(root, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, str):
+            _check_text(value)
+            continue
+        if not isinstance(value, dict | list):
+            continue
+        if depth > MAX_JSON_DEPTH:
+            raise bad_request(f"Malformed JSON: nested deeper than {MAX_JSON_DEPTH} levels")
+        if isinstance(value, dict):
+            for key, item in value.items():
+                _check_text(key)
+                stack.append((item, depth + 1))
+        else:
+            stack.extend((item, depth + 1) for item in value)
+
+
+def _check_text(text: str) -> None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise bad_request("Malformed JSON: a string holds a lone UTF-16 surrogate (U+D800-U+DFFF)") from None
+
+
 async def read_json(request: Request, *, required: bool = True) -> dict[str, Any]:
-    """The JSON object body, or HTTP 400 with a message saying what is wrong (U-12)."""
-    raw = await request.body()
-    if len(raw) > MAX_JSON_BODY:
-        raise bad_request("JSON body too large")
+    """The JSON object body, or HTTP 400 with a message saying what is wrong (U-12); 413 when too large."""
+    raw = await read_body(request, backend_of(request).settings.max_json_body)
     if not raw.strip():
         if required:
             raise bad_request("A JSON body is required")
         return {}
-    try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise bad_request(f"Malformed JSON: {exc}") from None
+    body = parse_json(raw)
     if not isinstance(body, dict):
         raise bad_request("The JSON body must be an object")
     return body

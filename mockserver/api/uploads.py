@@ -22,10 +22,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mockserver import media
-from mockserver.api.common import authenticate, backend_of, ok, read_json
+from mockserver.api.common import authenticate, backend_of, body_chunks, ok, read_json
 from mockserver.api.requests import upload_url_pattern
 from mockserver.backend import Backend
-from mockserver.errors import FILE_TOO_LARGE, UNSUPPORTED_FILE, ApiError, bad_request
+from mockserver.errors import FILE_TOO_LARGE, UNSUPPORTED_FILE, ApiError, bad_request, session_not_found
 from mockserver.state.sessions import Session
 
 FILE_FIELDS = (b"files", b"file")  # B-UPL-02; `file` accepted too
@@ -33,6 +33,9 @@ MAX_FILES = 20
 MAX_FILENAME = 180
 SNIFF_BYTES = 64
 MAX_PART_HEADER = 16 * 1024  # long hostile file names get cut to size, not refused
+#: RFC 2046 5.1.1: a boundary is 1 to 70 of these characters, the last one not a space.
+MAX_BOUNDARY = 70
+BOUNDARY_CHARS = re.compile(rb"[0-9A-Za-z'()+_,\-./:=? ]*[0-9A-Za-z'()+_,\-./:=?]")
 
 
 def safe_filename(raw: str) -> str:
@@ -76,8 +79,8 @@ class UploadReader:
     def __init__(self, backend: Backend, boundary: bytes, cap: int | None) -> None:
         self.backend = backend
         self.cap = cap
+        # Made when the first file arrives: a request refused before that leaves nothing behind.
         self.dir = backend.data_dir / "incoming" / backend.new_id("req")
-        self.dir.mkdir(parents=True)
         self.files: list[Incoming] = []
         self.error: ApiError | None = None
         self._current: Incoming | None = None
@@ -131,6 +134,8 @@ class UploadReader:
             self.error = unsupported(filename, self.backend)
             self._skip_part = True
             return
+        if not self.files:
+            self.dir.mkdir(parents=True, exist_ok=True)
         path = self.dir / f"{len(self.files)}"
         self._current = Incoming(filename, path, path.open("wb"))
         self.files.append(self._current)
@@ -181,11 +186,17 @@ async def upload(request: Request) -> Response:
     content_type, params = parse_options_header(request.headers.get("content-type", ""))
     if content_type == b"application/json":
         return await upload_urls(request, backend, session)
-    if content_type != b"multipart/form-data" or not params.get(b"boundary"):
+    boundary = params.get(b"boundary")
+    if content_type != b"multipart/form-data" or not boundary:
         raise bad_request('Upload as multipart/form-data with field `files`, or JSON {"urls": [...]}')
-    reader = UploadReader(backend, params[b"boundary"], backend.profile.upload_cap_bytes)
+    if len(boundary) > MAX_BOUNDARY or not BOUNDARY_CHARS.fullmatch(boundary):
+        raise bad_request(
+            f"Malformed multipart boundary: 1 to {MAX_BOUNDARY} characters of letters, digits "
+            "and '()+_,-./:=? (RFC 2046)"
+        )
+    reader = UploadReader(backend, boundary, backend.profile.upload_cap_bytes)
     try:
-        async for chunk in request.stream():
+        async for chunk in body_chunks(request):
             if reader.error is None:
                 try:
                     reader.parser.write(chunk)
@@ -204,6 +215,12 @@ async def upload(request: Request) -> Response:
         reader.discard()
 
 
+def still_there(backend: Backend, session: Session) -> None:
+    """1002 for a session a reset threw away while its upload was being read or probed (U-16)."""
+    if backend.sessions.sessions.get(session.session_id) is not session:
+        raise session_not_found(session.session_id)
+
+
 async def register(backend: Backend, session: Session, reader: UploadReader, base_url: str) -> dict[str, Any]:
     """Check each file's content against its extension, probe it, keep it, list it in state."""
     checked = []
@@ -216,6 +233,7 @@ async def register(backend: Backend, session: Session, reader: UploadReader, bas
         if info.file_type is None:
             raise unsupported(incoming.filename, backend, "the file could not be read")
         checked.append((incoming, info))
+    still_there(backend, session)
     files = []
     for incoming, info in checked:
         keep_dir = backend.data_dir / "uploads" / backend.new_id("f")
@@ -280,6 +298,7 @@ async def upload_urls(request: Request, backend: Backend, session: Session) -> R
                 format_name="remote",
             )
         digest = hashlib.sha256(url.encode()).hexdigest()[:32]
+        still_there(backend, session)
         if local is not None:  # a copy, so that the session owns its file
             copy = backend.data_dir / "uploads" / backend.new_id("f") / filename
             copy.parent.mkdir(parents=True)

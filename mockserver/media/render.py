@@ -2,10 +2,18 @@
 
 The mock's render job ends with a file a player can open: one coloured block per video
 segment, titles and subtitles burnt in while their segment is active, black where no video
-segment covers the time, and exactly the draft's length. It is kept cheap on purpose: pictures
-change only at segment edges, so the file has a variable frame rate (the `fps` grid is sampled
-for changes, and each picture is drawn and encoded once, lasting until the next change), with
-x264's fastest preset. Encoding is most of a render's cost, so a still draft is one frame.
+segment covers the time, a tone per audio (BGM) segment in an AAC track (`audio`), and exactly
+the draft's length.
+
+Frames are at most 1920x1080 in either orientation ("H.264, up to 1080x1920", the skills' export
+notes): a draft asking for more (its `m.width`/`m.height`, up to `MAX_SIDE`) is scaled down to fit,
+keeping its shape. With at most `MAX_PICTURES` pictures kept, one render holds about 30 MB of
+frames; the heap the encoder used goes back to the system when the render ends.
+
+It is kept cheap on purpose: pictures change only at segment edges, so the file has a variable
+frame rate (the `fps` grid is sampled for changes, and each picture is drawn and encoded once,
+lasting until the next change), with x264's fastest preset. Encoding is most of a render's
+cost, so a still draft is one frame.
 
 `render_draft` keeps no module state, so worker threads may call it concurrently.
 """
@@ -27,9 +35,15 @@ import av
 import numpy as np
 from PIL import Image, ImageColor, ImageDraw, ImageFont
 
+from mockserver.media import audio
+from mockserver.media.memory import release_freed_memory
+
 DEFAULT_WIDTH = 1920
 DEFAULT_HEIGHT = 1080
-MAX_SIDE = 4096  # larger frames make a mock render slow and memory-hungry for no gain
+MAX_SIDE = 4096  # a draft asking for more is refused as malformed
+#: The largest frame rendered, in either orientation: the profile's "H.264, up to 1080x1920".
+MAX_LONG_SIDE = 1920
+MAX_SHORT_SIDE = 1080
 MAX_DURATION_S = 3600.0
 MAX_FPS = 60
 KEYFRAME_EVERY_S = 10
@@ -38,6 +52,7 @@ MS = Fraction(1, 1000)
 MAX_PICTURES = 8  # distinct pictures kept for reuse; a 1080x1920 one is 3 MB
 
 TRACK_VIDEO = 0
+TRACK_AUDIO = 1
 TRACK_TEXT = 7
 BLACK = (0, 0, 0)
 WHITE = (255, 255, 255)
@@ -86,6 +101,8 @@ class _Plan:
     height: int
     blocks: tuple[_Block, ...]
     captions: tuple[_Caption, ...]
+    tones: tuple[audio.Tone, ...] = ()
+    has_audio: bool = False  # a tt 1 track with segments: the file has an AAC track
 
 
 def render_draft(
@@ -116,6 +133,8 @@ def render_draft(
     except BaseException:
         tmp_path.unlink(missing_ok=True)
         raise
+    finally:
+        release_freed_memory()
     return RenderResult(
         duration_s=plan.duration_ms / 1000,
         width=plan.width,
@@ -140,11 +159,15 @@ def _plan(draft: dict[str, Any], max_duration_s: float) -> _Plan:
     if not isinstance(tracks, list):
         raise ValueError("draft is not export-ready: it has no track list `t` (B-STATE-05)")
     meta = _meta(draft)
-    width = _even_side(meta.get("width"), DEFAULT_WIDTH, "width")
-    height = _even_side(meta.get("height"), DEFAULT_HEIGHT, "height")
+    width, height = fit_frame(
+        _even_side(meta.get("width"), DEFAULT_WIDTH, "width"),
+        _even_side(meta.get("height"), DEFAULT_HEIGHT, "height"),
+    )
 
     blocks: list[_Block] = []
     captions: list[_Caption] = []
+    tones: list[audio.Tone] = []
+    has_audio = False
     end_ms = 0
     has_segments = False
     for t_index, track in enumerate(tracks):
@@ -158,6 +181,7 @@ def _plan(draft: dict[str, Any], max_duration_s: float) -> _Plan:
             if not isinstance(segment, dict):
                 raise ValueError(f"{label} must be an object")
             has_segments = True
+            has_audio = has_audio or track.get("tt") == TRACK_AUDIO
             start = _ms(segment.get("st", 0), f"{label}: st")
             length = _ms(segment.get("d", 0), f"{label}: d")
             end_ms = max(end_ms, start + length)
@@ -167,6 +191,9 @@ def _plan(draft: dict[str, Any], max_duration_s: float) -> _Plan:
             if track.get("tt") == TRACK_VIDEO:
                 key = str(seg_meta.get("name") or segment.get("id") or f"{t_index}.{s_index}")
                 blocks.append(_Block(start, start + length, _color(seg_meta.get("color"), key)))
+            elif track.get("tt") == TRACK_AUDIO:
+                key = str(seg_meta.get("name") or segment.get("id") or f"{t_index}.{s_index}")
+                tones.append(audio.tone_of(start, start + length, seg_meta, key))
             elif track.get("tt") == TRACK_TEXT and str(seg_meta.get("text") or "").strip():
                 kind = "subtitle" if seg_meta.get("kind") == "subtitle" else "title"
                 captions.append(
@@ -188,7 +215,15 @@ def _plan(draft: dict[str, Any], max_duration_s: float) -> _Plan:
         raise ValueError("draft has no length: every segment has duration 0")
     if end_ms > max_duration_s * 1000:
         raise ValueError(f"draft is {end_ms / 1000:.1f} s long; renders are capped at {max_duration_s:g} s")
-    return _Plan(end_ms, width, height, tuple(blocks), tuple(captions))
+    return _Plan(end_ms, width, height, tuple(blocks), tuple(captions), tuple(tones), has_audio)
+
+
+def fit_frame(width: int, height: int) -> tuple[int, int]:
+    """`width` x `height` scaled down, shape kept, to fit 1920x1080 in either orientation; even sides."""
+    scale = min(1.0, MAX_LONG_SIDE / max(width, height), MAX_SHORT_SIDE / min(width, height))
+    if scale >= 1.0:
+        return width, height
+    return max(2, 2 * math.floor(width * scale / 2)), max(2, 2 * math.floor(height * scale / 2))
 
 
 def _meta(item: dict[str, Any]) -> dict[str, Any]:
@@ -358,6 +393,7 @@ def _encode(plan: _Plan, path: Path, fps: int) -> int:
         stream.time_base = MS
         context.gop_size = KEYFRAME_EVERY_S * fps  # static pictures need few keyframes
         context.thread_count = 1  # one core per render; the server runs renders in parallel itself
+        sound = audio.add_stream(container) if plan.has_audio else None
         held: av.Packet | None = None
         shown: tuple[Rgb, tuple[_Caption, ...]] | None = None
         for t_ms in _frame_times(plan.duration_ms, fps):
@@ -388,4 +424,7 @@ def _encode(plan: _Plan, path: Path, fps: int) -> int:
             # file exactly the draft's length instead of a whole number of frames.
             held.duration = plan.duration_ms - (held.pts or 0)
             container.mux(held)
+        pictures.clear()
+        if sound is not None:
+            audio.encode(container, sound, plan.tones, plan.duration_ms)
     return frames

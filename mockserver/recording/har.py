@@ -4,8 +4,12 @@ HAR has no notion of virtual time or SSE events, so the twin adds its own fields
 leading underscore HAR reserves for custom fields: `_events` (each SSE event with its virtual time
 `_at` in ISO 8601 and its `data`), `_faults` (the fault rules that fired), and on the log
 `_recording` (source, seed, profile, scenario, time scale). Times (`startedDateTime`, `time`,
-`timings`) are virtual times, milliseconds as HAR wants them. Bodies keep the recording's
-masking; binary bodies are base64 (`content.encoding`), elided ones carry only a comment.
+`timings`) are virtual times, milliseconds as HAR wants them. Binary bodies are base64
+(`content.encoding`), elided ones carry only a comment.
+
+A recording is masked when written; the export masks again through the same policy
+(`mockserver.masking`), so a recording from an older version, or one edited by hand, never
+hands a token to the tools a HAR file is shared with. Masking an alias leaves it as it is.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from mockserver import __version__
+from mockserver.masking import Masker, mask_url
 from mockserver.recording.model import Exchange, Recording
 
 HTTP_VERSION = "HTTP/1.1"
@@ -27,7 +32,21 @@ def iso(at: float) -> str:
     return datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{int(at * 1000) % 1000:03d}Z"
 
 
+def learnt(recording: Recording) -> Masker:
+    """A masker that knows every credential the recording's headers, queries and JSON bodies hold."""
+    masker = Masker()
+    for exchange in recording.exchanges:
+        masker.learn_headers(exchange.request_headers)
+        masker.learn_headers(exchange.response_headers)
+        masker.learn_query(exchange.query)
+        for body in (exchange.request_body, exchange.response_body or {}):
+            if isinstance(body.get("text"), str):
+                masker.learn_json(body["text"])
+    return masker
+
+
 def to_har(recording: Recording) -> dict[str, Any]:
+    masker = learnt(recording)
     header = recording.header
     scenario = header.get("scenario") or {}
     settings = header.get("settings") or {}
@@ -37,7 +56,7 @@ def to_har(recording: Recording) -> dict[str, Any]:
             "version": "1.2",
             "creator": {"name": "nemo-mock", "version": __version__},
             "pages": [],
-            "entries": [entry(recording, exchange) for exchange in recording.exchanges],
+            "entries": [entry(recording, exchange, masker) for exchange in recording.exchanges],
             "comment": f"{recording.name}: {len(recording.exchanges)} exchanges recorded by nemo-mock"
             + ("" if recording.complete else " (cut short: no end record)"),
             "_recording": {
@@ -52,15 +71,16 @@ def to_har(recording: Recording) -> dict[str, Any]:
     }
 
 
-def entry(recording: Recording, exchange: Exchange) -> dict[str, Any]:
+def entry(recording: Recording, exchange: Exchange, masker: Masker | None = None) -> dict[str, Any]:
+    masker = masker or learnt(recording)
     responded = exchange.responded_at if exchange.responded_at is not None else exchange.ended
     wait_ms = _ms(responded - exchange.at)
     receive_ms = _ms(exchange.ended - responded)
     item: dict[str, Any] = {
         "startedDateTime": iso(exchange.at),
         "time": wait_ms + receive_ms,
-        "request": request(recording, exchange),
-        "response": response(exchange),
+        "request": request(recording, exchange, masker),
+        "response": response(exchange, masker),
         "cache": {},
         "timings": {
             "blocked": -1,
@@ -73,26 +93,28 @@ def entry(recording: Recording, exchange: Exchange) -> dict[str, Any]:
         "comment": f"exchange {exchange.seq}",
     }
     if exchange.events is not None:
-        item["_events"] = [{"_at": iso(event.at), "data": _text(event.data)} for event in exchange.events]
+        item["_events"] = [
+            {"_at": iso(event.at), "data": masker.mask(_text(event.data))} for event in exchange.events
+        ]
     if exchange.faults:
         item["_faults"] = exchange.faults
     return item
 
 
-def request(recording: Recording, exchange: Exchange) -> dict[str, Any]:
+def request(recording: Recording, exchange: Exchange, masker: Masker) -> dict[str, Any]:
     host = exchange.header("host", response=False)
     origin = f"http://{host}" if host else (recording.header.get("upstream") or "http://127.0.0.1")
     body = exchange.request_body
     size = int(body.get("size", 0))
+    headers = masker.mask_headers(exchange.request_headers)
+    query = masker.mask_query(exchange.query)
     out: dict[str, Any] = {
         "method": exchange.method,
-        "url": origin + exchange.target,
+        "url": masker.mask(origin + mask_url(exchange.target)),
         "httpVersion": HTTP_VERSION,
-        "cookies": _request_cookies(exchange.request_headers),
-        "headers": _pairs(exchange.request_headers),
-        "queryString": [
-            {"name": k, "value": v} for k, v in parse_qsl(exchange.query, keep_blank_values=True)
-        ],
+        "cookies": _request_cookies(headers),
+        "headers": _pairs(headers),
+        "queryString": [{"name": k, "value": v} for k, v in parse_qsl(query, keep_blank_values=True)],
         "headersSize": -1,
         "bodySize": size,
     }
@@ -100,7 +122,7 @@ def request(recording: Recording, exchange: Exchange) -> dict[str, Any]:
         mime = exchange.header("content-type", response=False) or ""
         post: dict[str, Any] = {"mimeType": mime, "params": []}
         if "text" in body:
-            post["text"] = body["text"]
+            post["text"] = masker.mask(body["text"])
         elif "base64" in body:
             post["text"] = body["base64"]
             post["_encoding"] = "base64"
@@ -111,20 +133,21 @@ def request(recording: Recording, exchange: Exchange) -> dict[str, Any]:
     return out
 
 
-def response(exchange: Exchange) -> dict[str, Any]:
+def response(exchange: Exchange, masker: Masker) -> dict[str, Any]:
     status = exchange.status or 0
+    headers = masker.mask_headers(exchange.response_headers)
     mime = exchange.header("content-type") or ""
     content: dict[str, Any] = {"mimeType": mime}
     if exchange.events is not None:
         data = exchange.response_bytes()
-        content.update(size=len(data), text=_text(data))
+        content.update(size=len(data), text=masker.mask(_text(data)))
         if not _is_utf8(data):
             content.update(text=base64.b64encode(data).decode("ascii"), encoding="base64")
     else:
         body = exchange.response_body or {"size": 0, "text": ""}
         content["size"] = int(body.get("size", 0))
         if "text" in body:
-            content["text"] = body["text"]
+            content["text"] = masker.mask(body["text"])
         elif "base64" in body:
             content.update(text=body["base64"], encoding="base64")
         else:
@@ -133,8 +156,8 @@ def response(exchange: Exchange) -> dict[str, Any]:
         "status": status,
         "statusText": _reason(status),
         "httpVersion": HTTP_VERSION,
-        "cookies": _response_cookies(exchange.response_headers),
-        "headers": _pairs(exchange.response_headers),
+        "cookies": _response_cookies(headers),
+        "headers": _pairs(headers),
         "content": content,
         "redirectURL": exchange.header("location") or "",
         "headersSize": -1,

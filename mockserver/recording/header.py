@@ -17,8 +17,19 @@ from mockserver.recording.model import DEFAULT_BODY_LIMIT, header_record
 from mockserver.scenarios import Scenario, scenario_from_dict
 from mockserver.settings import Settings
 
-#: Settings that describe this machine rather than the run.
-LOCAL_SETTINGS = frozenset({"profile", "data_dir", "journal_limit", "access_log"})
+#: Settings that describe this machine rather than the run; the control token is a secret besides.
+LOCAL_SETTINGS = frozenset(
+    {
+        "profile",
+        "data_dir",
+        "journal_limit",
+        "journal_bytes",
+        "access_log",
+        "control_token",
+        "max_json_body",
+        "body_timeout_s",
+    }
+)
 
 
 def profile_record(profile: Profile) -> dict[str, Any]:

@@ -28,8 +28,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from mockserver.backend import Backend
 from mockserver.events import StreamEvent
 from mockserver.faults import FaultRule, Faults
+from mockserver.masking import Masker
 from mockserver.recording.header import mock_header
-from mockserver.recording.masking import Masker
 from mockserver.recording.model import (
     DEFAULT_BODY_LIMIT,
     ELIDED_EDGE,
@@ -296,7 +296,7 @@ class Recorder:
             ended=ended,
             method=capture.method,
             path=capture.path,
-            query=masker.mask(capture.query),
+            query=masker.mask_query(capture.query),
             request_headers=masker.mask_headers(capture.request_headers),
             request_body=capture.request_body.record(request_type, masker),
             status=capture.status,

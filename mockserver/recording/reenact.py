@@ -25,8 +25,8 @@ from typing import Any
 
 import httpx
 
+from mockserver.masking import Masker
 from mockserver.recording.header import scenario_from_header, settings_from_header
-from mockserver.recording.masking import Masker
 from mockserver.recording.model import (
     Exchange,
     body_bytes,

@@ -13,6 +13,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from mockserver import cli
+from mockserver.cli import main
+from mockserver.masking import alias_of
+
 READY = re.compile(r"nemo-mock listening on (http://127\.0\.0\.1:(\d+))\n")
 
 
@@ -105,3 +109,101 @@ def test_port_in_use_fails_clearly(serve) -> None:
     port = url.rsplit(":", 1)[1]
     done = subprocess.run([nemo_mock(), "serve", "--port", port], capture_output=True, text=True, timeout=30)
     assert done.returncode == 1 and f"cannot listen on 127.0.0.1:{port}" in done.stderr
+
+
+def test_request_log_masks_tokens_in_paths(serve) -> None:
+    """B-AUTH-22: a token a client put in a path shows in the log as its alias (one masking policy)."""
+    proc, url = start(serve, "--time-scale", "0")
+    token = httpx.post(f"{url}/_mock/accounts", json={"tier": "paid", "credits": 1}).json()["token"]
+    httpx.get(f"{url}/api/state/nemo_agent/{token}/1/latest", headers={"X-Auth-Token": token})
+    journal = httpx.get(f"{url}/_mock/journal").json()["entries"]
+    proc.send_signal(signal.SIGINT)
+    proc.wait(timeout=10)
+    assert proc.stderr is not None
+    log = proc.stderr.read()
+    assert f"/api/state/nemo_agent/{alias_of(token)}/1/latest" in log
+    assert token not in log and token not in str(journal)
+    (entry,) = [e for e in journal if e["path"].startswith("/api/state/")]
+    assert entry["headers"]["x-auth-token"] == alias_of(token)
+
+
+BAD_FLAGS = [
+    (["--port", "99999"], "a port is 0 to 65535"),
+    (["--port", "-1"], "a port is 0 to 65535"),
+    (["--port", "http"], "not an integer"),
+    (["--time-scale", "nan"], "not a finite number"),
+    (["--time-scale", "inf"], "not a finite number"),
+    (["--time-scale", "-1"], "time scale is >= 0"),
+    (["--seed", "1.5"], "not an integer"),
+    (["--ip-cap", "-3"], "must be >= 0"),
+    (["--token-ttl", "-1"], ">= 0"),
+    (["--token-ttl", "1e999"], "not a finite number"),
+    (["--host", "not a host"], "not an IP address or host name"),
+    (["--host", ""], "not an IP address or host name"),
+    (["--data-dir", "/dev/null"], "not a directory"),
+    (["--record", "/no/such/dir/run.jsonl"], "no such directory"),
+    (["--record-body-limit", "lots"], "not a number of bytes"),
+    (["--max-json-body", "-5"], "not a number of bytes"),
+    (["--header-timeout", "0"], "a timeout is a number of seconds > 0"),
+    (["--body-timeout", "nan"], "not a finite number"),
+    (["--keep-alive-timeout", "-2"], "a timeout is a number of seconds > 0"),
+    (["--max-connections", "0"], "must be >= 1"),
+    (["--max-header-bytes", "12q"], "not a number of bytes"),
+    (["--control-token", "short"], "8 to 256 visible ASCII characters"),
+    (["--control-token", "has space inside"], "8 to 256 visible ASCII characters"),
+]
+
+
+@pytest.mark.parametrize(("args", "message"), BAD_FLAGS, ids=[" ".join(a) for a, _ in BAD_FLAGS])
+def test_every_flag_is_validated_with_a_one_line_error(args: list[str], message: str, capsys) -> None:
+    """A bad flag value: exit status 2 and one line naming the flag, never a traceback."""
+    with pytest.raises(SystemExit) as stopped:
+        main(["serve", *args])
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("nemo-mock: ") and message in err, err
+    assert "Traceback" not in err
+
+
+def test_a_non_loopback_address_needs_a_control_token(capsys, monkeypatch, tmp_path) -> None:
+    """Bound beyond loopback, /_mock would answer anyone: without a token the server refuses to start."""
+    monkeypatch.delenv("NEMO_MOCK_CONTROL_TOKEN", raising=False)
+    started: list[tuple[str, int]] = []
+    monkeypatch.setattr(cli, "run_server", lambda start, host, port: started.append((host, port)) or 0)
+    assert main(["serve", "--host", "0.0.0.0", "--port", "0"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "without a token" in err and "--control-token" in err
+    assert started == []
+    # With a token (flag or environment), or without the control API, it starts.
+    assert (
+        main(
+            [
+                "serve",
+                "--host",
+                "0.0.0.0",
+                "--port",
+                "0",
+                "--control-token",
+                "a-long-token",
+                "--data-dir",
+                str(tmp_path),
+            ]
+        )
+        == 0
+    )
+    assert main(["serve", "--host", "::", "--port", "0", "--no-control", "--data-dir", str(tmp_path)]) == 0
+    monkeypatch.setenv("NEMO_MOCK_CONTROL_TOKEN", "from-the-environment")
+    assert main(["serve", "--host", "10.0.0.1", "--port", "0", "--data-dir", str(tmp_path)]) == 0
+    assert started == [("0.0.0.0", 0), ("::", 0), ("10.0.0.1", 0)]
+    monkeypatch.setenv("NEMO_MOCK_CONTROL_TOKEN", "bad")
+    assert main(["serve", "--port", "0"]) == 2
+    assert "NEMO_MOCK_CONTROL_TOKEN" in capsys.readouterr().err
+
+
+def test_loopback_needs_no_token(capsys, monkeypatch, tmp_path) -> None:
+    monkeypatch.delenv("NEMO_MOCK_CONTROL_TOKEN", raising=False)
+    started: list[str] = []
+    monkeypatch.setattr(cli, "run_server", lambda start, host, port: started.append(host) or 0)
+    for host in ("127.0.0.1", "localhost", "::1", "127.0.0.2"):
+        assert main(["serve", "--host", host, "--port", "0", "--data-dir", str(tmp_path)]) == 0
+    assert started == ["127.0.0.1", "localhost", "::1", "127.0.0.2"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from recorded import faulty_run
 
 from contracts.spec import validator
 from mockserver.cli import main
+from mockserver.masking import alias_of
 from mockserver.recording.har import iso, to_har
 from mockserver.recording.live import live_mock
 from mockserver.recording.model import load_recording
@@ -121,3 +123,27 @@ def test_export_command_line(
     not_a_recording = tmp_path / "x.jsonl"
     not_a_recording.write_text("{}\n", encoding="utf-8")
     assert main(["export", str(not_a_recording), "--har", str(out)]) == 2
+
+
+def test_export_masks_secrets_a_recording_still_holds(recording_path: Path) -> None:
+    """B-AUTH-22: the HAR export masks through the same policy, even a recording edited by hand."""
+    recording = load_recording(recording_path)
+    token, claim = "nmv_usr_0123456789abcdef", "clm_fedcba9876543210"
+    exchange = dataclasses.replace(
+        recording.exchanges[0],
+        path=f"/api/state/nemo_agent/{token}/s/latest",
+        query="token=plain-secret-1&page=2",
+        request_headers=[("Authorization", "Bearer raw-bearer-2"), ("Cookie", "sid=cookie-secret-3")],
+        request_body={"size": 40, "text": json.dumps({"token": "json-secret-4", "ct": claim})},
+        response_headers=[
+            ("Set-Cookie", "sid=cookie-secret-3; Path=/"),
+            ("Content-Type", "application/json"),
+        ],
+        response_body={"size": 10, "text": f'{{"echo": "{token}"}}'},
+    )
+    recording.exchanges[0] = exchange
+    text = json.dumps(to_har(recording))
+    for secret in (token, claim, "plain-secret-1", "raw-bearer-2", "cookie-secret-3", "json-secret-4"):
+        assert secret not in text, secret
+    assert alias_of(token) in text and alias_of("raw-bearer-2") in text and alias_of("json-secret-4") in text
+    assert not errors(to_har(recording))

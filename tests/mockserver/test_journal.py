@@ -1,19 +1,90 @@
-"""The journal masks secrets (INTERFACE.md: headers with secrets masked; B-AUTH-22)."""
+"""The journal: secrets masked by the one policy (B-AUTH-22), bounded in entries and in bytes."""
 
 from __future__ import annotations
 
-from mockserver.journal import mask_headers, mask_secret
+from mockserver.journal import CUT_MARK, ENTRY_OVERHEAD, VALUE_LIMIT, Journal, mask_headers
+from mockserver.masking import alias_of
 
 
-def test_tokens_masked_kind_kept() -> None:
-    assert mask_secret("Bearer nmv_usr_0123456789abcdef") == "Bearer nmv_usr_***"
-    assert mask_secret("Bearer clm_abc") == "Bearer clm_***"
-    assert mask_secret("Basic dXNlcjpwYXNz") == "Basic ***"
+def record(journal: Journal, *, path: str = "/x", query: bytes = b"", headers=()) -> None:
+    journal.record("GET", path, query, 200, 0, headers, 1.0, "127.0.0.1")
 
 
-def test_only_secret_headers_masked() -> None:
+def test_secret_headers_masked_kind_kept() -> None:
+    """B-AUTH-22: credential headers and cookies show an alias; other headers stay as they are."""
+    token = "nmv_usr_0123456789abcdef"
     headers = mask_headers(
-        [(b"Authorization", b"Bearer nmv_usr_secret"), (b"X-Client-Id", b"abc"), (b"Cookie", b"session=1")]
+        [
+            (b"Authorization", f"Bearer {token}".encode()),
+            (b"X-Client-Id", b"abc"),
+            (b"Cookie", b"session=1"),
+            (b"X-Auth-Token", b"short"),
+        ]
     )
-    assert headers == {"authorization": "Bearer nmv_usr_***", "x-client-id": "abc", "cookie": "***"}
-    assert "secret" not in str(headers)
+    assert headers == {
+        "authorization": f"Bearer {alias_of(token)}",
+        "x-client-id": "abc",
+        "cookie": f"session={alias_of('1')}",
+        "x-auth-token": alias_of("short"),
+    }
+    assert headers["authorization"].startswith("Bearer nmv_usr_MASKED_")
+    assert "0123456789abcdef" not in str(headers)
+
+
+def test_tokens_in_paths_queries_and_any_header_are_masked_when_read() -> None:
+    """B-AUTH-22: a user token in a path, a query or an odd header never shows in the journal."""
+    journal = Journal()
+    token = "nmv_usr_feedfacefeedface"
+    claim = "clm_0badc0de0badc0de"
+    record(
+        journal,
+        path=f"/api/state/nemo_agent/{token}/s/latest",
+        query=f"token=abc&ct={claim}&page=2".encode(),
+        headers=[(b"x-debug", f"sent {token}".encode())],
+    )
+    (entry,) = journal.entries()
+    text = str(entry)
+    assert token not in text and claim not in text and "token=abc" not in text
+    assert entry["path"] == f"/api/state/nemo_agent/{alias_of(token)}/s/latest"
+    assert entry["query"] == f"token={alias_of('abc')}&ct={alias_of(claim)}&page=2"
+    assert entry["headers"]["x-debug"] == f"sent {alias_of(token)}"
+
+
+def test_ring_is_bounded_in_entries_and_bytes() -> None:
+    """The oldest entries leave first, by count and by bytes."""
+    by_count = Journal(limit=3)
+    for index in range(5):
+        record(by_count, path=f"/{index}")
+    assert [e["path"] for e in by_count.entries()] == ["/2", "/3", "/4"]
+
+    by_bytes = Journal(limit=10_000, max_bytes=10 * (ENTRY_OVERHEAD + 100))
+    for index in range(100):
+        record(by_bytes, path=f"/{index:099d}")
+    assert len(by_bytes) == 10
+    assert by_bytes.bytes <= by_bytes.max_bytes
+    assert by_bytes.entries()[-1]["path"] == f"/{99:099d}"
+
+
+def test_oversized_values_are_cut_to_a_stated_size() -> None:
+    """A 1 MB header costs about VALUE_LIMIT bytes; the cut is marked."""
+    journal = Journal()
+    record(journal, path="/" + "p" * 100_000, query=b"q" * 100_000, headers=[(b"x-big", b"v" * 1_000_000)])
+    (entry,) = journal.entries()
+    assert journal.bytes < ENTRY_OVERHEAD + 4 * (VALUE_LIMIT + len(CUT_MARK))
+    assert entry["headers"]["x-big"] == "v" * VALUE_LIMIT + CUT_MARK.decode()
+    assert entry["path"].endswith(CUT_MARK.decode()) and len(entry["path"]) == VALUE_LIMIT + len(CUT_MARK)
+    assert len(entry["query"]) == VALUE_LIMIT + len(CUT_MARK)
+
+
+def test_many_headers_are_kept_to_a_bounded_number() -> None:
+    journal = Journal()
+    record(journal, headers=[(f"x-{i}".encode(), b"v" * 200) for i in range(1000)])
+    (entry,) = journal.entries()
+    assert len(entry["headers"]) <= 64
+
+
+def test_clear_resets_the_byte_count() -> None:
+    journal = Journal()
+    record(journal)
+    journal.clear()
+    assert len(journal) == 0 and journal.bytes == 0

@@ -669,3 +669,77 @@ def test_probe_of_a_missing_file_raises() -> None:
 def test_content_matches_extension(ext: str, family: str | None, matches: bool) -> None:
     """B-UPL-05, U-13: the extension's group (case-insensitive, jpeg = jpg) must equal the content family."""
     assert content_matches_extension(ext, family) is matches
+
+
+# ---------------------------------------------------------------------------- sound and size
+
+
+def soundtrack(path: Path) -> tuple[str, int, np.ndarray]:
+    """The audio track of a file: codec name, sample rate and the mono samples."""
+    with av.open(str(path)) as container:
+        assert container.streams.audio, "no audio stream"
+        stream = container.streams.audio[0]
+        samples = np.concatenate([frame.to_ndarray().ravel() for frame in container.decode(stream)])
+        return stream.codec_context.name, stream.codec_context.sample_rate, samples
+
+
+def rms(samples: np.ndarray) -> float:
+    return float(np.sqrt(np.mean(np.square(samples, dtype=np.float64))))
+
+
+def test_a_bgm_track_renders_as_an_aac_stream_at_its_volume_and_span(tmp_path: Path) -> None:
+    """B-STATE-04: a tt 1 (audio/BGM) segment is heard exactly over its span, at its volume."""
+    draft = draft_of(
+        (0, [segment("v", 0, 6000, color="#203040")]),
+        (1, [segment("bgm", 1000, 3000, name="Lo-fi", volume=0.5), segment("quiet", 4000, 1000, volume=0)]),
+    )
+    out = tmp_path / "bgm.mp4"
+    result = render_draft(draft, out)
+    codec, rate, samples = soundtrack(out)
+    assert codec == "aac"
+    with av.open(str(out)) as container:
+        assert container.duration / av.time_base == pytest.approx(result.duration_s, abs=0.05)
+
+    def window(start_s: float, end_s: float) -> np.ndarray:
+        return samples[int(start_s * rate) : int(end_s * rate)]
+
+    loud = rms(window(1.2, 3.8))
+    assert loud == pytest.approx(0.3 * 0.5 / np.sqrt(2), rel=0.1)  # a tone at half volume
+    for start_s, end_s in ((0.0, 0.9), (4.1, 6.0)):  # before, the muted segment, after
+        assert rms(window(start_s, end_s)) < loud / 50
+
+
+def test_louder_segments_are_louder(tmp_path: Path) -> None:
+    draft = draft_of((1, [segment("a", 0, 1000, volume=0.2), segment("b", 1000, 1000, volume=0.8)]))
+    render_draft(draft, tmp_path / "v.mp4")
+    _, rate, samples = soundtrack(tmp_path / "v.mp4")
+    quiet, loud = (
+        rms(samples[int(0.1 * rate) : int(0.9 * rate)]),
+        rms(samples[int(1.1 * rate) : int(1.9 * rate)]),
+    )
+    assert loud / quiet == pytest.approx(4, rel=0.15)
+
+
+def test_a_draft_without_audio_has_no_audio_stream(tmp_path: Path) -> None:
+    render_draft(draft_of((0, [segment("v", 0, 1000)])), tmp_path / "silent.mp4")
+    with av.open(str(tmp_path / "silent.mp4")) as container:
+        assert not container.streams.audio
+
+
+@pytest.mark.parametrize(
+    ("size", "fitted"),
+    [
+        ((4096, 4096), (1080, 1080)),
+        ((2160, 3840), (1080, 1920)),
+        ((3840, 2160), (1920, 1080)),
+        ((640, 360), (640, 360)),
+    ],
+)
+def test_frames_fit_the_profile_maximum(
+    tmp_path: Path, size: tuple[int, int], fitted: tuple[int, int]
+) -> None:
+    """B-PROF-07: renders are H.264 up to 1080x1920 (either way round), shape kept, whatever is asked."""
+    draft = draft_of((0, [segment("v", 0, 1000, color="#ff0000")]), width=size[0], height=size[1])
+    result = render_draft(draft, tmp_path / "big.mp4")
+    decoded = decode(tmp_path / "big.mp4")
+    assert (result.width, result.height) == (decoded.width, decoded.height) == fitted

@@ -14,11 +14,13 @@ import httpx
 import pytest
 from recorded import ATTRIBUTION, Run, nemo_mock, record_faulty_run, turn_body
 
+from mockserver.backend import Backend
 from mockserver.cli import main as mock_cli
 from mockserver.faults import Faults
+from mockserver.masking import Masker, alias_of
 from mockserver.middleware import RequestChores
+from mockserver.recording.header import mock_header
 from mockserver.recording.live import live_mock
-from mockserver.recording.masking import Masker, alias_of
 from mockserver.recording.model import (
     EventSplitter,
     RecordingError,
@@ -345,3 +347,14 @@ def test_serve_record_and_record_proxy_from_the_command_line(tmp_path: Path) -> 
         )
     assert load_recording(served).header["settings"]["seed"] == 4
     assert load_recording(proxied).header["upstream"] == mock_url
+
+
+def test_the_control_token_never_reaches_a_recording(tmp_path: Path) -> None:
+    """B-AUTH-22: the settings in a recording's header leave out the control token (a secret)."""
+    backend = Backend(Settings(time_scale=0, access_log=False, control_token="secret-control-token"))
+    try:
+        header = mock_header(backend)
+    finally:
+        backend.store.close()
+    assert "secret-control-token" not in json.dumps(header)
+    assert "control_token" not in header["settings"] and header["settings"]["seed"] == 0

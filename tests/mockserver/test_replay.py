@@ -13,8 +13,8 @@ from recorded import ATTRIBUTION, Run, faulty_run, nemo_mock, record_faulty_run,
 
 from client import Client, ClientConfig, FakeClock
 from client.flows import Outcome, Skill
+from mockserver.masking import Masker
 from mockserver.recording.live import live_mock
-from mockserver.recording.masking import Masker
 from mockserver.recording.model import body_bytes, load_recording
 from mockserver.recording.replay import ReplayApp
 from mockserver.settings import Settings
