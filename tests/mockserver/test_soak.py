@@ -26,7 +26,7 @@ import httpx
 import pytest
 from test_cli import nemo_mock
 
-from contracts import FIXTURES_DIR
+from checkout import FIXTURES_DIR
 
 pytestmark = [pytest.mark.slow, pytest.mark.live, pytest.mark.timeout(1800)]
 
