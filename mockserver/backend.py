@@ -14,7 +14,6 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote
 
 from mockserver import agent, media, wire
 from mockserver.clock import VirtualClock
@@ -303,8 +302,8 @@ class Backend:
                 return job
             job.output_bytes = result.size_bytes
             job.output_duration_s = result.duration_s
-            # The URL names the file; its path arrives %-decoded, so the key is the decoded name.
-            self.assets[f"render-result/{unquote(job.output_path.name)}"] = job.output_path
+            # The URL quotes the file's name (render_body); its path arrives decoded, as the name.
+            self.assets[f"render-result/{job.output_path.name}"] = job.output_path
         reason = "render failed" if status == "failed" else None
         job.move(status, progress, self.clock.now(), reason=reason)
         return job
