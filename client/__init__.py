@@ -2,6 +2,9 @@
 
 Configuration comes from the environment (`ClientConfig.from_env`), typed events from `/run_sse`
 (`client.sse`), failures as `NemoError` subclasses with a remedy (`client.errors`).
+
+- Remedies (`client.remedies`): the one table from an error's kind to what the user is told,
+  its rule ids and its exit code, filled with the profile's wording (`BaseClient.remedies`).
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from .errors import (
     error_from_response,
 )
 from .models import AnonymousToken, ClaimToken, Credits, RenderJob, Session, State, UploadedFile, UploadResult
+from .remedies import ErrorKind, Failure, RemedyTable
 from .sse import (
     ErrorEvent,
     HeartbeatEvent,
@@ -53,7 +57,9 @@ __all__ = [
     "ConfigError",
     "Credits",
     "ErrorEvent",
+    "ErrorKind",
     "ExportBlocked",
+    "Failure",
     "FakeClock",
     "FileTooLarge",
     "HeartbeatEvent",
@@ -62,6 +68,7 @@ __all__ = [
     "NemoError",
     "Project",
     "RateLimited",
+    "RemedyTable",
     "RenderJob",
     "ScaledClock",
     "ServerError",

@@ -31,11 +31,12 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
+from contracts.profiles import Profile, load_profile
+
 from . import timescale
 from .clock import Clock, ScaledClock, seconds_text
 from .config import ClientConfig, new_client_id, save_client_id
 from .errors import (
-    ExportBlocked,
     MissingClientId,
     NemoError,
     RateLimited,
@@ -48,12 +49,12 @@ from .errors import (
     mask_secrets,
 )
 from .models import AnonymousToken, ClaimToken, Credits, RenderJob, Session, State, UploadResult
+from .remedies import RATE_LIMIT_WAIT_S, RemedyTable
 
 T = TypeVar("T")
 
 APP_NAME = "nemo_agent"  # B-ENV-08
 USER_SEGMENT = "me"  # B-ENV-07
-RATE_LIMIT_WAIT_S = 30.0  # B-ERR-05
 DEFAULT_OUTPUT: Mapping[str, str] = {"format": "mp4", "quality": "high"}  # B-REN-02
 #: B-SSE-16: v1.9's `--max-time 900`, used as the read timeout of a stream that sends nothing at all.
 SSE_READ_TIMEOUT_S = 900.0
@@ -177,6 +178,10 @@ class BaseClient:
 
     def __init__(self, config: ClientConfig | None = None, *, clock: Clock | None = None) -> None:
         self.config = config if config is not None else ClientConfig.from_env()
+        #: The skill profile in effect: the configured one, else the upstream skill's (B-PROF-01).
+        self.profile: Profile = self.config.profile or load_profile()
+        #: What to tell the user about each error, in this profile's words (client.remedies).
+        self.remedies = RemedyTable(self.profile, self.config.web_url)
         self.clock: Clock = clock if clock is not None else ScaledClock(self.config.time_scale)
         self._token = self.config.token
         self._client_id = self.config.client_id
@@ -380,14 +385,12 @@ class BaseClient:
     # ------------------------------------------------------------------ answers
 
     def check(self, reply: Reply, operation: str) -> NemoError | None:
-        """The error `reply` carries, if any (B-ERR-04)."""
+        """The error `reply` carries, if any (B-ERR-04), with the remedy in the profile's words."""
         if reply.saved is not None:
             return None
-        error = error_from_response(reply.status, reply.content, reply.headers, operation=operation)
-        profile = self.config.profile
-        if isinstance(error, ExportBlocked) and profile is not None:
-            error.remedy = profile.export_blocked_remedy  # seeds 003/004 word it their own way
-        return error
+        return error_from_response(
+            reply.status, reply.content, reply.headers, operation=operation, remedies=self.remedies
+        )
 
     def envelope_data(self, reply: Reply, what: str) -> Mapping[str, Any]:
         """`data` of a success envelope `{"code":0,"data":{...}}` (B-ENV-06)."""
@@ -408,7 +411,7 @@ class BaseClient:
 
     def stream_error(self, status: int, headers: Mapping[str, str], content: bytes) -> NemoError:
         """Why a run_sse answer is not a stream: its error (U-09), or a ServerError."""
-        error = error_from_response(status, content, headers, operation="run_sse")
+        error = error_from_response(status, content, headers, operation="run_sse", remedies=self.remedies)
         return error or ServerError("run_sse answered without an event stream.", http_status=status)
 
     # ------------------------------------------------------------------ plans

@@ -28,31 +28,23 @@ from typing import TextIO
 from client._sync import Client
 from client.config import ClientConfig, clear_project
 from client.errors import ConfigError, mask_secrets
-from client.flows import Failure, Message, MessageKind, Outcome, Skill
+from client.flows import Message, MessageKind, Outcome, Skill
+from client.remedies import Failure
 
-#: Exit codes, as the --help epilog documents them.
+#: Exit codes, as the --help epilog documents them. A failed request ends with its failure
+#: category's code, which the remedy table decides (`client.remedies.EXIT_CODES`).
 EXIT_OK = 0
-EXIT_GENERIC = 1
 EXIT_USAGE = 2
-EXIT_AUTH = 3
-EXIT_CREDITS = 4
-EXIT_FILE = 5
-EXIT_SERVER = 6
-EXIT_TIMEOUT = 7
 EXIT_INTERRUPTED = 130
+EXIT_GENERIC = Failure.GENERIC.exit_code
+EXIT_AUTH = Failure.AUTH.exit_code
+EXIT_CREDITS = Failure.CREDITS.exit_code
+EXIT_FILE = Failure.FILE.exit_code
+EXIT_SERVER = Failure.SERVER.exit_code
+EXIT_TIMEOUT = Failure.TIMEOUT.exit_code
 
 #: The CLI's own cache of the anonymous token it obtained (see the module docstring).
 TOKEN_FILE = "anonymous_token"
-
-EXIT_CODES: dict[Failure, int] = {
-    Failure.GENERIC: EXIT_GENERIC,
-    Failure.AUTH: EXIT_AUTH,
-    Failure.CREDITS: EXIT_CREDITS,
-    Failure.PLAN: EXIT_CREDITS,
-    Failure.FILE: EXIT_FILE,
-    Failure.SERVER: EXIT_SERVER,
-    Failure.TIMEOUT: EXIT_TIMEOUT,
-}
 
 EPILOG = """\
 environment (all optional):
@@ -144,7 +136,7 @@ class Printer:
 
 def exit_code(outcome: Outcome) -> int:
     """The documented exit code of a request's outcome."""
-    return EXIT_OK if outcome.failure is None else EXIT_CODES[outcome.failure]
+    return EXIT_OK if outcome.failure is None else outcome.failure.exit_code
 
 
 def run(args: argparse.Namespace, env: dict[str, str] | None = None) -> int:

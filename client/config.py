@@ -27,10 +27,10 @@ from contracts.wording import CLAIM_TOKEN_PREFIX
 from .attribution import SkillAttribution, load_attribution
 from .clock import check_time_scale
 from .errors import ConfigError
+from .links import DEFAULT_WEB_URL
 from .timescale import ScaleMode
 
 DEFAULT_API_URL = "https://mega-api-prod.nemovideo.ai"
-DEFAULT_WEB_URL = "https://nemovideo.com"
 DEFAULT_CONFIG_DIR = "~/.config/nemovideo"
 DEFAULT_USER_AGENT = "nemovideo-twin-client/0.1"
 CLIENT_ID_FILE = "client_id"

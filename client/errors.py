@@ -1,5 +1,9 @@
 """The client's error model: one exception per documented failure, each with a one-line remedy.
 
+What an error means lives here (its class, code and message); what to do about it lives in the
+remedy table (`client.remedies`): each class names its `kind`, and its `remedy` is that row's,
+in the wording of the client's profile when a client made it (`error_from_response(remedies=...)`).
+
 Business codes travel in the envelope `{"code": <n>, "message": ..., "data": null}` (B-ERR-01);
 which HTTP status goes with them is undocumented (U-01), so a code is recognised whether it comes
 with HTTP 200 or with a mapped status (401/404/402/415/413). Plain HTTP failures (400, 402, 429)
@@ -18,7 +22,8 @@ from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar
 
 from contracts import wording
-from contracts.profiles import DEFAULT_EXPORT_BLOCKED_REMEDY, DOCUMENTED_FORMATS
+
+from .remedies import ErrorKind, RemedyTable, default_remedies
 
 _TOKEN_RE = re.compile(re.escape(wording.USER_TOKEN_PREFIX) + r"[^\s\"'<>&,;]*")
 _MAX_MESSAGE = 300
@@ -29,21 +34,19 @@ def mask_secrets(text: str) -> str:
     return _TOKEN_RE.sub(wording.USER_TOKEN_PREFIX + "***", text)
 
 
-def _formats_line() -> str:
-    return ", ".join(ext for exts in DOCUMENTED_FORMATS.values() for ext in exts)
-
-
 class ConfigError(Exception):
     """The environment or the config directory holds something the client cannot use."""
 
 
 class NemoError(Exception):
-    """A failed call: `code` is the business code or the HTTP status, `remedy` what to do next."""
+    """A failed call: `code` is the business code or the HTTP status, `remedy` what to do next.
 
-    kind: ClassVar[str] = "api"
+    Without a `remedy`, the remedy table's row for the class's `kind` gives it (`client.remedies`).
+    """
+
+    kind: ClassVar[ErrorKind] = ErrorKind.API
     default_code: ClassVar[int | None] = None
     default_message: ClassVar[str] = "The NemoVideo API answered with an error."
-    default_remedy: ClassVar[str] = "Try again later."
 
     def __init__(
         self,
@@ -56,7 +59,7 @@ class NemoError(Exception):
         self.message = mask_secrets(message or self.default_message)[:_MAX_MESSAGE]
         self.code = code if code is not None else self.default_code
         self.http_status = http_status
-        self.remedy = mask_secrets(remedy or self.default_remedy)
+        self.remedy = mask_secrets(remedy or default_remedies().remedy(self.kind))
         super().__init__(self.message)
 
     def __str__(self) -> str:
@@ -71,84 +74,72 @@ class NemoError(Exception):
 class TokenInvalid(NemoError):
     """1001: the token is invalid, expired or revoked (B-AUTH-14, B-AUTH-21)."""
 
-    kind = "token_invalid"
+    kind = ErrorKind.TOKEN_INVALID
     default_code = 1001
     default_message = "The token is invalid or has expired."
-    default_remedy = "Get a new anonymous token with the same client id, or set a valid NEMO_TOKEN."
 
 
 class SessionNotFound(NemoError):
     """1002: the session does not exist or belongs to someone else (B-SESS-07, U-16)."""
 
-    kind = "session_not_found"
+    kind = ErrorKind.SESSION_NOT_FOUND
     default_code = 1002
     default_message = "Session not found."
-    default_remedy = "Create a new session and continue there."
 
 
 class InsufficientCredits(NemoError):
     """2001: not enough credits for a generation or an edit (B-CRED-05)."""
 
-    kind = "insufficient_credits"
+    kind = ErrorKind.INSUFFICIENT_CREDITS
     default_code = 2001
     default_message = "Not enough credits."
-    default_remedy = (
-        "Anonymous: register at nemovideo.com with the ?bind=<user id> link to keep your work; "
-        "registered: top up at nemovideo.com."
-    )
 
 
 class UnsupportedFile(NemoError):
     """4001: the file type is not accepted (B-UPL-07)."""
 
-    kind = "unsupported_file"
+    kind = ErrorKind.UNSUPPORTED_FILE
     default_code = 4001
     default_message = "Unsupported file type."
-    default_remedy = f"Send one of the supported formats: {_formats_line()}."
 
 
 class FileTooLarge(NemoError):
     """4002: the file is over the upload cap (B-UPL-07, B-UPL-08)."""
 
-    kind = "file_too_large"
+    kind = ErrorKind.FILE_TOO_LARGE
     default_code = 4002
     default_message = "The file is too large."
-    default_remedy = "Compress or trim the file, then upload it again."
 
 
 class BadRequest(NemoError):
     """HTTP 400 on an endpoint other than anonymous-token: the request was malformed."""
 
-    kind = "bad_request"
+    kind = ErrorKind.BAD_REQUEST
     default_code = 400
     default_message = "The backend rejected the request."
-    default_remedy = "Check the request; this is a client bug if it persists."
 
 
 class MissingClientId(BadRequest):
     """HTTP 400 at anonymous-token: `X-Client-Id` was missing or refused (B-AUTH-02, U-07)."""
 
-    kind = "missing_client_id"
+    kind = ErrorKind.MISSING_CLIENT_ID
     default_message = "The anonymous-token call needs an X-Client-Id header."
-    default_remedy = "Create a client id (a UUID), save it and retry."
 
 
 class ExportBlocked(NemoError):
     """HTTP 402 on render: the plan does not allow export; not a credits issue (B-REN-16, B-ATTR-08)."""
 
-    kind = "export_blocked"
+    kind = ErrorKind.EXPORT_BLOCKED
     default_code = 402
     default_message = "Export is not available on this plan."
-    default_remedy = DEFAULT_EXPORT_BLOCKED_REMEDY
 
 
 class RateLimited(NemoError):
     """HTTP 429: too many calls, e.g. one anonymous token per client per 7 days (B-AUTH-08, B-ERR-05)."""
 
-    kind = "rate_limited"
+    kind = ErrorKind.RATE_LIMITED
     default_code = 429
     default_message = "Rate limited."
-    default_remedy = "Wait 30 seconds and retry once."
 
     def __init__(
         self, message: str | None = None, *, retry_after: float | None = None, **kwargs: Any
@@ -160,25 +151,22 @@ class RateLimited(NemoError):
 class ServerError(NemoError):
     """HTTP 5xx, or an answer the client cannot make sense of (HTML, empty, wrong shape)."""
 
-    kind = "server_error"
+    kind = ErrorKind.SERVER_ERROR
     default_message = "The backend failed or sent an answer the client cannot read."
-    default_remedy = "Try again in a little while."
 
 
 class TransportError(NemoError):
     """The backend could not be reached, or the connection broke."""
 
-    kind = "transport_error"
+    kind = ErrorKind.TRANSPORT_ERROR
     default_message = "Could not reach the NemoVideo API."
-    default_remedy = "Check the network connection and NEMO_API_URL."
 
 
 class StreamTimeout(NemoError):
     """A `/run_sse` stream went silent for too long (B-SSE-16, B-CLI-07)."""
 
-    kind = "stream_timeout"
+    kind = ErrorKind.STREAM_TIMEOUT
     default_message = "The event stream timed out."
-    default_remedy = "Do not re-send the message: query the state to see whether the work went on."
 
 
 #: Business codes (B-ERR-01) and plain HTTP codes (B-ERR-02) to their exception.
@@ -258,6 +246,7 @@ def error_from_response(
     headers: Mapping[str, str],
     *,
     operation: str | None = None,
+    remedies: RemedyTable | None = None,
 ) -> NemoError | None:
     """The error an answer carries, or None when it is a success.
 
@@ -265,12 +254,14 @@ def error_from_response(
     HTTP 200 and with HTTP 401 alike (B-ERR-04, U-01); `{"success": false}` (shape B) is an error
     too. Without a recognisable code the status decides. A 400 is MissingClientId only at
     `operation="anonymous_token"` (or when the operation is unknown); elsewhere a BadRequest.
+    The error's remedy comes from `remedies` (a client's table, in its profile's wording).
     """
     parsed = decode_json(body)
     envelope: Mapping[str, Any] = parsed if isinstance(parsed, Mapping) else {}
     message = _message_of(envelope)
     code = _as_code(envelope.get("code"))
-    answer = _Answer(status, message, retry_after_seconds(headers), operation)
+    table = remedies or default_remedies()
+    answer = _Answer(status, message, retry_after_seconds(headers), operation, table)
 
     if code is not None and code != 0:
         cls = _class_for_code(code)
@@ -278,10 +269,11 @@ def error_from_response(
             return answer.error(cls, code)
         if status >= 400:
             return answer.error(_class_for_status(status, message), code)
-        return NemoError(message, code=code, http_status=status)
+        return NemoError(message, code=code, http_status=status, remedy=table.remedy(NemoError.kind))
     if 200 <= status < 300:
         if envelope.get("success") is False:
-            return NemoError(message or "The backend reported a failure.", http_status=status)
+            failed = message or "The backend reported a failure."
+            return NemoError(failed, http_status=status, remedy=table.remedy(NemoError.kind))
         return None
     cls = _class_for_status(status, message)
     return answer.error(cls, cls.default_code if cls.default_code is not None else status)
@@ -313,20 +305,31 @@ def _class_for_status(status: int, message: str | None) -> type[NemoError]:
 class _Answer:
     """What an error is built from besides its class and code."""
 
-    __slots__ = ("message", "operation", "retry_after", "status")
+    __slots__ = ("message", "operation", "remedies", "retry_after", "status")
 
-    def __init__(self, status: int, message: str | None, retry_after: float | None, operation: str | None):
+    def __init__(
+        self,
+        status: int,
+        message: str | None,
+        retry_after: float | None,
+        operation: str | None,
+        remedies: RemedyTable,
+    ) -> None:
         self.status = status
         self.message = message
         self.retry_after = retry_after
         self.operation = operation
+        self.remedies = remedies
 
     def error(self, cls: type[NemoError], code: int) -> NemoError:
         if cls is BadRequest and self.operation in (None, "anonymous_token"):
             cls = MissingClientId
+        remedy = self.remedies.remedy(cls.kind)
         if cls is RateLimited:
-            return RateLimited(self.message, code=code, http_status=self.status, retry_after=self.retry_after)
+            return RateLimited(
+                self.message, code=code, http_status=self.status, remedy=remedy, retry_after=self.retry_after
+            )
         message = self.message
         if cls is NemoError and message is None:
             message = f"The backend answered HTTP {self.status}."
-        return cls(message, code=code, http_status=self.status)
+        return cls(message, code=code, http_status=self.status, remedy=remedy)

@@ -6,9 +6,11 @@ sans-I/O workflows (`client.flows.steps`); each request ends in an `Outcome` of 
 
 from __future__ import annotations
 
+from client.remedies import Failure
+
 from .context import USE_PROFILE, SkillContext
 from .language import detect_language, limit_notes, looks_like_question
-from .messages import Failure, Message, MessageKind, Outcome
+from .messages import Message, MessageKind, Outcome
 from .reader import StreamReader
 from .skill import AsyncSkill, Skill, SkillFlows
 

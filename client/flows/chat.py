@@ -20,14 +20,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from client._core import RATE_LIMIT_WAIT_S, Sleep
+from client._core import Sleep
 from client.errors import NemoError, RateLimited, SessionNotFound, StreamTimeout, TokenInvalid, TransportError
 from client.gui import GuiAction
 from client.models import State
+from client.remedies import RATE_LIMIT_WAIT_S, Failure
 from client.timeline import Change, ChangeKind, describe_changes, diff_states, suggest_next_steps, summarize
 
 from .language import limit_notes, looks_like_question
-from .messages import Failure, MessageKind
+from .messages import MessageKind
 from .queries import plan_credits
 from .reader import StreamReader
 from .steps import END, CloseStream, Do, Flow, NextEvent, OpenStream

@@ -8,8 +8,8 @@
   the config directory so the next command continues it (B-SESS-04);
 - `session_call`: a call on the project's session that meets 1002 makes a new session, tells the
   user, and tries once more there (B-SESS-07);
-- `error_message`: one line per documented error (B-ERR-05 via `client.remedies.remedy`) and the
-  failure category the CLI turns into an exit code.
+- `plan_error`: one line per documented error and the failure category the CLI turns into an
+  exit code, both from the client's remedy table (B-ERR-05, `client.remedies`).
 """
 
 from __future__ import annotations
@@ -20,23 +20,14 @@ from typing import Any, TypeVar
 
 from client._core import BaseClient, Plan
 from client.config import Project, load_project, save_project
-from client.errors import (
-    ExportBlocked,
-    FileTooLarge,
-    InsufficientCredits,
-    MissingClientId,
-    NemoError,
-    SessionNotFound,
-    StreamTimeout,
-    TokenInvalid,
-    UnsupportedFile,
-)
+from client.errors import NemoError, SessionNotFound
+from client.links import claim_link, is_anonymous
 from client.models import State
-from client.remedies import claim_link, is_anonymous, remedy, stated_cap_bytes
-from contracts.profiles import DEFAULT_PROFILE, Profile, load_profile
+from client.remedies import ErrorKind, Failure
+from contracts.profiles import DEFAULT_PROFILE, Profile
 
 from .language import detect_language
-from .messages import Failure, Message, MessageKind
+from .messages import Message, MessageKind
 from .steps import Do, Emit, Flow
 
 T = TypeVar("T")
@@ -72,7 +63,8 @@ class SkillContext:
     ) -> None:
         self.client = client
         self.config = client.config
-        self.profile: Profile = client.config.profile or load_profile()
+        self.profile: Profile = client.profile
+        self.remedies = client.remedies
         self.persist = persist and client.config.config_dir is not None
         if project is None and self.persist:
             assert client.config.config_dir is not None
@@ -160,7 +152,7 @@ class SkillContext:
 
     def plan_replace_session(self) -> Flow[Project]:
         """1002: the session is gone; start a new one and say so (B-SESS-07, B-ERR-05)."""
-        yield self.emit(MessageKind.NOTICE, remedy(1002))
+        yield self.emit(MessageKind.NOTICE, self.remedies.notice(ErrorKind.SESSION_NOT_FOUND))
         return (yield from self._plan_new_session(None))
 
     def session_call(self, make: Callable[[str], Plan[T]]) -> Flow[T]:
@@ -190,11 +182,10 @@ class SkillContext:
 
     def plan_error(self, error: NemoError) -> Flow[Failure]:
         """Tell the user what failed and what to do (B-ERR-05); returns the failure category."""
-        code = error.code
-        if isinstance(error, InsufficientCredits) and self.anonymous():
+        if self.remedies.wants_user_id(error.kind) and self.anonymous():
             yield from self._plan_user_id()
         text, failure = self.error_text(error)
-        yield self.emit(MessageKind.ERROR, text, code=code)
+        yield self.emit(MessageKind.ERROR, text, code=error.code)
         return failure
 
     def _plan_user_id(self) -> Flow[None]:
@@ -207,33 +198,7 @@ class SkillContext:
             return
 
     def error_text(self, error: NemoError) -> tuple[str, Failure]:
-        """The one-line message and failure category for `error`."""
-        anonymous = self.anonymous()
-        profile = self.profile
-        args: dict[str, Any] = {
-            "anonymous": anonymous,
-            "user_id": self.project.user_id if self.project else None,
-            "web_url": self.config.web_url,
-            "accepted_formats": profile.accepted_formats,
-            "upload_cap_bytes": profile.upload_cap_bytes,
-        }
-        if isinstance(error, TokenInvalid):
-            # The core already re-authenticated once (B-AUTH-14): now the user has to act.
-            return remedy(1001, **{**args, "anonymous": False}), Failure.AUTH
-        if isinstance(error, MissingClientId):
-            return f"{error.message} Set NEMO_CLIENT_ID to a UUID and try again.", Failure.AUTH
-        if isinstance(error, InsufficientCredits):
-            return remedy(2001, **args), Failure.CREDITS
-        if isinstance(error, ExportBlocked):
-            return remedy(402, **args), Failure.PLAN
-        if isinstance(error, UnsupportedFile):
-            return remedy(4001, **args), Failure.FILE
-        if isinstance(error, FileTooLarge):
-            # The server's cap as its message states it; the profile's documented one otherwise.
-            cap = stated_cap_bytes(error.message) or profile.upload_cap_bytes
-            return remedy(4002, **{**args, "upload_cap_bytes": cap}), Failure.FILE
-        if isinstance(error, StreamTimeout):
-            return f"{error.message} {error.remedy}", Failure.TIMEOUT
-        if error.code == 429:
-            return remedy(429, **args), Failure.SERVER
-        return f"{error.message} {error.remedy}", Failure.SERVER
+        """The one-line message and failure category for `error`, from the remedy table."""
+        user_id = self.project.user_id if self.project else None
+        text = self.remedies.line(error, anonymous=self.anonymous(), user_id=user_id)
+        return text, self.remedies.failure(error.kind)

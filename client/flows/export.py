@@ -21,9 +21,9 @@ from typing import TYPE_CHECKING, Any
 from client._core import Sleep, new_render_id
 from client.errors import ExportBlocked, InsufficientCredits, NemoError, RateLimited, TokenInvalid
 from client.models import RenderJob, State
-from client.remedies import NOTHING_TO_EXPORT, RENDER_FAILED_TWICE
+from client.remedies import NOTHING_TO_EXPORT, RENDER_FAILED_TWICE, Failure
 
-from .messages import Failure, MessageKind
+from .messages import MessageKind
 from .steps import Do, Flow
 
 if TYPE_CHECKING:

@@ -2,7 +2,8 @@
 
 A workflow never prints. It emits `Message`s as it goes (the CLI prints them at once, tests read
 them) and ends with an `Outcome`. No message carries a user token or raw JSON (B-CLI-21,
-B-AUTH-22): every text passes `mask_secrets` on the way in.
+B-AUTH-22): every text passes `mask_secrets` on the way in. How a request failed is a `Failure`
+of the remedy table (`client.remedies`), which also gives its exit code.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from client.errors import mask_secrets
+from client.remedies import Failure
 
 
 class MessageKind(StrEnum):
@@ -44,24 +46,12 @@ class Message:
         object.__setattr__(self, "text", mask_secrets(self.text))
 
 
-class Failure(StrEnum):
-    """Why a request did not succeed, in the categories the CLI turns into exit codes."""
-
-    GENERIC = "generic"  # nothing to export yet, and anything not named below
-    AUTH = "auth"  # 1001 after the re-auth, 400 after a new client id
-    CREDITS = "credits"  # 2001
-    PLAN = "plan"  # 402: a subscription limit, not credits (B-REN-16)
-    FILE = "file"  # 4001, 4002, an unreadable local file
-    SERVER = "server"  # 5xx, transport failures, 429 after the one retry, failed renders
-    TIMEOUT = "timeout"  # recovery found no change after 5 checks, a render that never finished
-
-
 @dataclass(frozen=True, slots=True)
 class Outcome:
     """Everything one request said, in order, and how it ended."""
 
     messages: tuple[Message, ...] = ()
-    failure: Failure | None = None
+    failure: Failure | None = None  # the category, and with it the exit code (client.remedies)
 
     @property
     def ok(self) -> bool:

@@ -8,12 +8,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from client.models import Credits, State, UploadedFile, UploadResult
-from client.remedies import format_list
+from client.remedies import Failure, format_list
 from client.timeline import summarize
 
 from .context import NO_PROJECT
 from .language import LIBRARY_NOTE, is_streaming_link
-from .messages import Failure, MessageKind
+from .messages import MessageKind
 from .steps import Do, Flow
 
 if TYPE_CHECKING:

@@ -28,12 +28,13 @@ from client._async import AsyncClient
 from client._sync import Client
 from client.config import Project
 from client.errors import NemoError
+from client.remedies import Failure
 from client.router import Route, classify, route
 
 from .chat import plan_chat
 from .context import USE_PROFILE, SkillContext
 from .export import plan_export
-from .messages import Failure, Message, MessageKind, Outcome
+from .messages import Message, MessageKind, Outcome
 from .queries import plan_credits, plan_status, plan_upload
 from .steps import Flow, run_async, run_sync
 

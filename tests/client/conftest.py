@@ -18,6 +18,7 @@ import pytest
 
 from client import Client, ClientConfig, FakeClock
 from client.flows import Message, Skill
+from contracts.profiles import Profile
 from mockserver.settings import Settings
 from mockserver.testing import LiveServer
 
@@ -86,6 +87,7 @@ def make_harness(
     token: str | None = None,
     client_id: str = "itest-client-0001",
     http_client: httpx.Client | None = None,
+    profile: Profile | None = None,
     **skill_kwargs: Any,
 ) -> Harness:
     config = ClientConfig(
@@ -94,6 +96,7 @@ def make_harness(
         token=token,
         client_id=client_id,
         config_dir=tmp_path / "config",
+        profile=profile,
     )
     clock = PacedClock(server)
     client = Client(config, clock=clock, http_client=http_client)
@@ -153,8 +156,8 @@ def harness_factory(tmp_path: Path) -> Iterator[HarnessFactory]:
 
 
 @pytest.fixture
-def new_paid_token() -> Callable[[LiveServer], str]:
-    """`new_paid_token(server)` -> the NEMO_TOKEN of a new paying account."""
+def new_paid_token() -> Callable[..., str]:
+    """`new_paid_token(server, credits=10_000)` -> the NEMO_TOKEN of a new paying account."""
     return paid_token
 
 

@@ -27,6 +27,7 @@ from client.cli import (
     EXIT_USAGE,
     main,
 )
+from contracts.profiles import load_profile, shipped_profiles
 from mockserver.testing import LiveServer
 
 pytestmark = pytest.mark.live
@@ -202,6 +203,30 @@ def test_export_blocked_is_exit_4(cli: Run, mock: LiveServer) -> None:
     )
     code, _, err = cli("export")
     assert code == EXIT_CREDITS and "subscription limit, not credits" in err
+
+
+@pytest.mark.parametrize("profile", shipped_profiles())
+def test_each_profile_words_the_402_and_the_top_up_itself(
+    cli: Run, mock: LiveServer, monkeypatch: pytest.MonkeyPatch, profile: str
+) -> None:
+    """B-PROF-01..06, B-ERR-05, B-CRED-05, B-REN-16, B-ENV-02: with `--profile`, a registered user out
+    of credits reads that profile's top-up sentence and a blocked export its 402 sentence (with
+    NEMO_WEB_URL for nemovideo.com); both exit 4."""
+    account = httpx.post(mock.url + "/_mock/accounts", json={"tier": "paid", "credits": 100}, timeout=30)
+    monkeypatch.setenv("NEMO_TOKEN", account.json()["token"])  # 100 credits: one generation, no edit
+    words = load_profile(profile)
+    top_up = words.top_up_remedy.rstrip(".").replace("nemovideo.com", WEB)
+    unlock = words.export_blocked_remedy.rstrip(".").replace("nemovideo.com", WEB)
+
+    assert cli("--profile", profile, "chat", GENERATE)[0] == EXIT_OK
+    code, _, err = cli("--profile", profile, "chat", "add a title 'Blue Hour'")
+    assert (code, err) == (EXIT_CREDITS, f"error: Out of credits. {top_up}.\n")
+
+    blocked = {"status": 402, "json": {"code": 402}}
+    fault(mock, method="POST", path="/api/render/proxy/lambda", respond=blocked)
+    code, _, err = cli("--profile", profile, "export")
+    assert code == EXIT_CREDITS and err.startswith("error: Export needs a plan upgrade: ")
+    assert unlock.lower() in err.lower() and err.endswith("(this is a subscription limit, not credits).\n")
 
 
 def test_refused_file_is_exit_5(cli: Run, tmp_path: Path) -> None:

@@ -18,12 +18,11 @@ import httpx
 import pytest
 
 from checkout import FIXTURES_DIR
-from client import AsyncClient, Client, ClientConfig, Project
+from client import AsyncClient, Client, ClientConfig, ExportBlocked, Project
 from client.flows import AsyncSkill, Failure, MessageKind, Outcome, Skill
 from client.flows.reader import RAW_CLIP_READY, STILL_WORKING
-from client.remedies import remedy
 from contracts import wording
-from contracts.profiles import load_profile
+from contracts.profiles import load_profile, shipped_profiles
 from mockserver.settings import Settings
 from mockserver.testing import LiveServer
 
@@ -137,7 +136,7 @@ def test_unknown_session_gets_a_new_session(paid: Harness) -> None:
     h.skill.project = Project("5529798706024415232", "task_gone", None, None)
     outcome = h.skill.handle("what can you do?")
     assert outcome.ok
-    assert outcome.texts()[0] == remedy(1002)
+    assert outcome.texts()[0] == "That session no longer exists; starting a new session."
     assert h.skill.project is not None and h.skill.project.session_id != "5529798706024415232"
     assert outcome.texts(MessageKind.REPLY)
     assert len(h.journal("/run_sse")) == 1
@@ -244,8 +243,40 @@ def test_402_fault_on_export_gives_the_subscription_message(paid: Harness) -> No
     )
     outcome = paid.skill.export()
     assert outcome.failure is Failure.PLAN
-    assert "upgrade your plan" in outcome.texts(MessageKind.ERROR)[0]
+    # The profile's own sentence, for a registered user too (B-ERR-05: "Register at nemovideo.com").
+    assert outcome.texts(MessageKind.ERROR) == [
+        f"Export needs a plan upgrade: register at {WEB} to unlock export "
+        "(this is a subscription limit, not credits)."
+    ]
     assert len(paid.journal("/api/render/proxy/lambda")) == 1
+
+
+@pytest.mark.parametrize("profile", shipped_profiles())
+def test_each_profile_words_the_402_and_the_top_up_itself(
+    mock: LiveServer, harness_factory: HarnessFactory, new_paid_token: Callable[..., str], profile: str
+) -> None:
+    """B-PROF-01..06, B-ERR-05, B-CRED-05, B-REN-16: a Skill on a profile tells a registered user out of
+    credits that profile's top-up sentence, and a blocked export its 402 sentence; the raised error
+    carries the sentence as written."""
+    words = load_profile(profile)
+    h = harness_factory(mock, token=new_paid_token(mock, 100), profile=words)  # one generation, no edit
+    generate(h)
+    edit = h.skill.handle("add a title 'Paradise Found'")
+    top_up = words.top_up_remedy.rstrip(".").replace("nemovideo.com", WEB)
+    assert (edit.failure, edit.error_code) == (Failure.CREDITS, 2001)
+    assert edit.texts(MessageKind.ERROR) == [f"Out of credits. {top_up}."]
+
+    h.fault(method="POST", path="/api/render/proxy/lambda", respond={"status": 402, "json": {"code": 402}})
+    export = h.skill.export()
+    (line,) = export.texts(MessageKind.ERROR)
+    unlock = words.export_blocked_remedy.rstrip(".").replace("nemovideo.com", WEB)
+    assert (export.failure, export.error_code) == (Failure.PLAN, 402)
+    assert unlock.lower() in line.lower() and "subscription limit, not credits" in line
+
+    h.fault(method="POST", path="/api/render/proxy/lambda", respond={"status": 402, "json": {"code": 402}})
+    with pytest.raises(ExportBlocked) as blocked:
+        h.client.submit_render(h.skill.project.session_id, {"t": []})  # type: ignore[union-attr]
+    assert blocked.value.remedy == words.export_blocked_remedy
 
 
 def test_anonymous_user_out_of_credits_gets_the_bind_link(harness: Harness) -> None:

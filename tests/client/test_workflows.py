@@ -34,13 +34,14 @@ from client.flows.chat import MAY_TAKE_MINUTES, RECOVERY_FAILED
 from client.flows.export import RENDERING
 from client.flows.reader import RAW_CLIP_READY, STILL_WORKING
 from client.flows.skill import QUEUED
-from client.remedies import NOTHING_TO_EXPORT, RENDER_FAILED_TWICE, remedy
+from client.remedies import NOTHING_TO_EXPORT, RENDER_FAILED_TWICE
 from client.sse import HeartbeatEvent, TextEvent, ToolCallEvent, ToolResultEvent
 from contracts.profiles import load_profile
 
 API = "https://api.test"
 CDN = "https://cdn.test"
 WEB = "https://web.test"
+NEW_SESSION = "That session no longer exists; starting a new session."  # B-SESS-07
 TOKEN = "nmv_usr_configured0000"
 ANON_TOKEN = "nmv_usr_anon1111"
 SID = "5529798706024415232"
@@ -656,7 +657,7 @@ def test_unknown_session_starts_a_new_one_and_says_so() -> None:
     sk, _ = skill(backend)
     outcome = sk.handle("status")
     assert outcome.ok
-    assert outcome.texts()[0] == remedy(1002)
+    assert outcome.texts()[0] == NEW_SESSION
     assert sk.project is not None and sk.project.session_id == NEW_SID
     assert backend.routes() == ["state", "session", "claim", "state"]
 
@@ -699,7 +700,10 @@ def test_a_token_refused_twice_asks_the_user_to_reconfigure() -> None:
     sk, _ = skill(backend)
     outcome = sk.credits()
     assert outcome.failure is Failure.AUTH
-    assert outcome.texts(MessageKind.ERROR) == [remedy(1001, anonymous=False, web_url=WEB)]
+    assert outcome.texts(MessageKind.ERROR) == [
+        "Your NEMO_TOKEN is invalid, expired or revoked; "
+        f"create a new one under Settings → API Tokens at {WEB}."
+    ]
 
 
 def test_rate_limit_waits_30_seconds_once_then_reports() -> None:
@@ -708,7 +712,9 @@ def test_rate_limit_waits_30_seconds_once_then_reports() -> None:
     sk, clock = skill(backend)
     outcome = sk.credits()
     assert clock.sleeps == [30.0] and backend.routes() == ["credits", "credits"]
-    assert outcome.failure is Failure.SERVER and outcome.texts(MessageKind.ERROR) == [remedy(429)]
+    assert outcome.failure is Failure.SERVER and outcome.texts(MessageKind.ERROR) == [
+        "Rate limited; wait 30 s and retry."
+    ]
 
 
 def test_upload_errors_name_formats_and_compression(tmp_path: Path) -> None:
@@ -831,7 +837,7 @@ def test_export_blocked_402_is_a_plan_limit_not_credits(tmp_path: Path) -> None:
     outcome = sk.export()
     assert outcome.failure is Failure.PLAN and backend.routes().count("submit") == 1
     (line,) = outcome.texts(MessageKind.ERROR)
-    assert "subscription limit, not credits" in line and "upgrade your plan" in line
+    assert "subscription limit, not credits" in line and f"register at {WEB} to unlock export" in line
 
 
 # ---------------------------------------------------------------------------- the async face

@@ -15,7 +15,7 @@ import re
 import pytest
 
 import client.errors
-import client.remedies
+import client.links
 import contracts
 import mockserver.errors
 from checkout import PROJECT_DIR
@@ -53,7 +53,7 @@ def test_every_side_reads_the_same_objects() -> None:
     assert mockserver.errors.MAPPED_STATUS is wording.MAPPED_STATUS
     assert mockserver.errors.BUSINESS_CODES is wording.BUSINESS_CODES
     assert set(wording.BUSINESS_CODES) <= set(client.errors.ERRORS_BY_CODE)
-    assert client.remedies.USER_TOKEN_PREFIX == wording.USER_TOKEN_PREFIX
+    assert client.links.USER_TOKEN_PREFIX is wording.USER_TOKEN_PREFIX
 
 
 @pytest.mark.parametrize("language", sorted(wording.TEMPORARY_ISSUE))
