@@ -3,6 +3,10 @@
 Configuration comes from the environment (`ClientConfig.from_env`), typed events from `/run_sse`
 (`client.sse`), failures as `NemoError` subclasses with a remedy (`client.errors`).
 
+- Plans (`client.plans`): every API call is written once, as a generator of `RequestSpec` and
+  `Sleep` steps; the core's public `plan_*` methods make them (`plan_state(session_id)`, ...)
+  and `Client.drive(plan)` / `await AsyncClient.drive(plan)` run them. The skill's workflows
+  (`client.flows`) are built on these alone.
 - Remedies (`client.remedies`): the one table from an error's kind to what the user is told,
   its rule ids and its exit code, filled with the profile's wording (`BaseClient.remedies`).
 """
@@ -33,6 +37,7 @@ from .errors import (
     error_from_response,
 )
 from .models import AnonymousToken, ClaimToken, Credits, RenderJob, Session, State, UploadedFile, UploadResult
+from .plans import Plan, Reply, RequestSpec, Sleep
 from .remedies import ErrorKind, Failure, RemedyTable
 from .sse import (
     ErrorEvent,
@@ -66,15 +71,19 @@ __all__ = [
     "InsufficientCredits",
     "MissingClientId",
     "NemoError",
+    "Plan",
     "Project",
     "RateLimited",
     "RemedyTable",
     "RenderJob",
+    "Reply",
+    "RequestSpec",
     "ScaledClock",
     "ServerError",
     "Session",
     "SessionNotFound",
     "SkillAttribution",
+    "Sleep",
     "State",
     "StreamEvent",
     "StreamTimeout",

@@ -3,7 +3,8 @@
 Like httpx's BaseClient, `BaseClient` holds configuration and builds every request; `Client` and
 `AsyncClient` only move bytes. Each operation is a *plan*: a generator that yields `RequestSpec`s
 (send this, give me the `Reply`) and `Sleep`s (wait this long on the clock) and returns the parsed
-model. Each face drives plans with its own I/O, so the policy below exists once:
+model (`client.plans`; the plans are the public `plan_*` methods). Each face drives plans with its
+own I/O, so the policy below exists once:
 
 - a 1001 answer re-acquires an anonymous token with the same `X-Client-Id` and repeats the call
   once (B-AUTH-07, B-AUTH-14). This happens whenever a client id is known, also for a token taken
@@ -23,10 +24,9 @@ import contextlib
 import mimetypes
 import time
 import uuid
-from collections.abc import Callable, Generator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 from urllib.parse import quote, urlsplit
 
 import httpx
@@ -49,9 +49,8 @@ from .errors import (
     mask_secrets,
 )
 from .models import AnonymousToken, ClaimToken, Credits, RenderJob, Session, State, UploadResult
+from .plans import Plan, Reply, RequestSpec, Sleep, T
 from .remedies import RATE_LIMIT_WAIT_S, RemedyTable
-
-T = TypeVar("T")
 
 APP_NAME = "nemo_agent"  # B-ENV-08
 USER_SEGMENT = "me"  # B-ENV-07
@@ -74,41 +73,6 @@ class _UseConfigDefault:
 
 
 USE_CONFIG_DEFAULT: Any = _UseConfigDefault()
-
-
-@dataclass(frozen=True, slots=True)
-class RequestSpec:
-    """One HTTP request, fully described; the faces turn it into an httpx request."""
-
-    operation: str
-    method: str
-    url: str
-    headers: dict[str, str]
-    json: Any = None  # None: no JSON body
-    upload_paths: tuple[Path, ...] = ()  # multipart field `files`, streamed from disk (B-UPL-02)
-    sink: Path | None = None  # on a 2xx file answer, stream the body to this path
-    timeout: httpx.Timeout | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Reply:
-    """What came back: status, headers and body (empty when the body went to `saved`)."""
-
-    status: int
-    headers: Mapping[str, str] = field(default_factory=dict)
-    content: bytes = b""
-    saved: Path | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Sleep:
-    """Wait `seconds` of clock time before the next step."""
-
-    seconds: float
-
-
-Step = RequestSpec | Sleep
-Plan = Generator[Step, Reply | None, T]
 
 
 def media_type(headers: Mapping[str, str]) -> str:
@@ -414,10 +378,13 @@ class BaseClient:
         error = error_from_response(status, content, headers, operation="run_sse", remedies=self.remedies)
         return error or ServerError("run_sse answered without an event stream.", http_status=status)
 
-    # ------------------------------------------------------------------ plans
+    # ------------------------------------------------------------------ plans (client.plans)
 
-    def _plan_anonymous_token(self) -> Plan[AnonymousToken]:
-        """B-AUTH-01/02/03 with one retry on 400 (new client id) and one on 429 (after 30 s)."""
+    def plan_anonymous_token(self) -> Plan[AnonymousToken]:
+        """POST /api/auth/anonymous-token (B-AUTH-01/02/03); the client uses the new token from now on.
+
+        One retry on 400 (with a new client id) and one on 429 (after 30 s).
+        """
         made_id = waited = False
         while True:
             reply = yield self.anonymous_token_request()
@@ -437,16 +404,16 @@ class BaseClient:
                 continue
             raise error
 
-    def _plan_ensure_token(self) -> Plan[str]:
-        """B-AUTH-13: use the configured token; only without one, get an anonymous token."""
+    def plan_ensure_token(self) -> Plan[str]:
+        """The configured token; only without one, a new anonymous token (B-AUTH-13)."""
         if not self._token:
-            yield from self._plan_anonymous_token()
+            yield from self.plan_anonymous_token()
         assert self._token is not None
         return self._token
 
     def _plan_call(self, build: Callable[[], RequestSpec], parse: Callable[[Reply], T]) -> Plan[T]:
         """An authenticated call under the retry policy of this module's docstring."""
-        yield from self._plan_ensure_token()
+        yield from self.plan_ensure_token()
         reauthed = waited = False
         while True:
             spec = build()  # rebuilt each time: a re-auth changes the bearer
@@ -457,7 +424,7 @@ class BaseClient:
                 return parse(reply)
             if isinstance(error, TokenInvalid) and not reauthed and self._client_id:
                 reauthed = True
-                yield from self._plan_anonymous_token()
+                yield from self.plan_anonymous_token()
                 continue
             if isinstance(error, RateLimited) and not waited:
                 waited = True
@@ -465,49 +432,56 @@ class BaseClient:
                 continue
             raise error
 
-    def _plan_claim_token(self, task_id: str, session_id: str) -> Plan[ClaimToken]:
+    def plan_claim_token(self, task_id: str, session_id: str) -> Plan[ClaimToken]:
+        """POST /api/auth/claim-token (B-AUTH-19)."""
         return self._plan_call(
             lambda: self.claim_token_request(task_id, session_id),
             lambda reply: ClaimToken.from_data(self.envelope_data(reply, "claim-token")),
         )
 
-    def _plan_create_session(self, task_name: str, language: Any) -> Plan[Session]:
+    def plan_create_session(self, task_name: str, language: Any = USE_CONFIG_DEFAULT) -> Plan[Session]:
+        """POST /api/tasks/me/with-session/nemo_agent (B-SESS-01); `language=None` leaves it out."""
         lang = self.config.language if language is USE_CONFIG_DEFAULT else language
         return self._plan_call(
             lambda: self.create_session_request(task_name, lang),
             lambda reply: Session.from_data(self.envelope_data(reply, "create-session")),
         )
 
-    def _plan_upload_files(self, session_id: str, paths: tuple[Path, ...]) -> Plan[UploadResult]:
+    def plan_upload_files(self, session_id: str, paths: tuple[Path, ...]) -> Plan[UploadResult]:
+        """POST /api/upload-video/nemo_agent/me/<sid>, multipart `files` streamed from disk (B-UPL-02)."""
         return self._plan_call(
             lambda: self.upload_files_request(session_id, paths),
             lambda reply: UploadResult.from_data(self.envelope_data(reply, "upload")),
         )
 
-    def _plan_upload_urls(self, session_id: str, urls: tuple[str, ...]) -> Plan[UploadResult]:
+    def plan_upload_urls(self, session_id: str, urls: tuple[str, ...]) -> Plan[UploadResult]:
+        """POST /api/upload-video/nemo_agent/me/<sid>, JSON `urls` (B-UPL-03)."""
         return self._plan_call(
             lambda: self.upload_urls_request(session_id, urls),
             lambda reply: UploadResult.from_data(self.envelope_data(reply, "upload")),
         )
 
-    def _plan_credits(self) -> Plan[Credits]:
+    def plan_credits(self) -> Plan[Credits]:
+        """GET /api/credits/balance/simple (B-CRED-01)."""
         return self._plan_call(
             self.credits_request, lambda reply: Credits.from_data(self.envelope_data(reply, "credits"))
         )
 
-    def _plan_state(self, session_id: str) -> Plan[State]:
+    def plan_state(self, session_id: str) -> Plan[State]:
+        """GET /api/state/nemo_agent/me/<sid>/latest (B-STATE-01)."""
         return self._plan_call(
             lambda: self.state_request(session_id),
             lambda reply: State.from_data(self.envelope_data(reply, "state")),
         )
 
-    def _plan_submit_render(
+    def plan_submit_render(
         self,
         session_id: str,
         draft: Mapping[str, Any],
-        render_id: str | None,
-        output: Mapping[str, Any] | None,
+        render_id: str | None = None,
+        output: Mapping[str, Any] | None = None,
     ) -> Plan[RenderJob]:
+        """POST /api/render/proxy/lambda (B-REN-01); a fresh `render_<uuid hex>` id unless given."""
         job_id = render_id or new_render_id()
         out = DEFAULT_OUTPUT if output is None else output
         return self._plan_call(
@@ -515,12 +489,15 @@ class BaseClient:
             lambda reply: self.render_job(reply, job_id),
         )
 
-    def _plan_get_render(self, render_id: str) -> Plan[RenderJob]:
+    def plan_get_render(self, render_id: str) -> Plan[RenderJob]:
+        """GET /api/render/proxy/lambda/<id> (B-REN-05), shape A or B."""
         return self._plan_call(
             lambda: self.get_render_request(render_id), lambda reply: self.render_job(reply, render_id)
         )
 
-    def _plan_cancel_render(self, render_id: str) -> Plan[RenderJob | None]:
+    def plan_cancel_render(self, render_id: str) -> Plan[RenderJob | None]:
+        """POST /api/render/proxy/lambda/<id>/cancel (B-REN-12); None when the answer holds no job."""
+
         def parse(reply: Reply) -> RenderJob | None:
             # U-14: the cancel answer is undocumented; read a job when there is one.
             try:
@@ -530,34 +507,34 @@ class BaseClient:
 
         return self._plan_call(lambda: self.cancel_render_request(render_id), parse)
 
-    def _plan_download(self, build: Callable[[], RequestSpec]) -> Plan[Path]:
-        def parse(reply: Reply) -> Path:
-            if reply.saved is None:
-                raise ServerError(
-                    "The download answered with JSON instead of a file.", http_status=reply.status
-                )
-            return reply.saved
+    def plan_download_render(self, render_id: str, out_path: Path) -> Plan[Path]:
+        """GET /api/render/proxy/<id>/download (B-REN-13), streamed to `out_path`."""
+        return self._plan_call(lambda: self.download_render_request(render_id, out_path), _saved_file)
 
-        return self._plan_call(build, parse)
-
-    def _plan_download_render(self, render_id: str, out_path: Path) -> Plan[Path]:
-        return self._plan_download(lambda: self.download_render_request(render_id, out_path))
-
-    def _plan_download_url(self, url: str, out_path: Path) -> Plan[Path]:
+    def plan_download_url(self, url: str, out_path: Path) -> Plan[Path]:
+        """Fetch an output URL (B-CLI-14d) to `out_path`; no token leaves the API's origin."""
         if _same_origin(url, self.config.api_url):
-            return self._plan_download(lambda: self.download_url_request(url, out_path))
+            return self._plan_call(lambda: self.download_url_request(url, out_path), _saved_file)
         return self._plan_public_download(url, out_path)
 
     def _plan_public_download(self, url: str, out_path: Path) -> Plan[Path]:
         """A URL off the API (a CDN): no token needed or sent, so no re-auth either."""
         reply = yield RequestSpec("download", "GET", url, {}, sink=out_path)
         assert reply is not None
-        if reply.saved is not None:
-            return reply.saved
-        error = self.check(reply, "download")
-        raise error or ServerError(
-            "The download answered with JSON instead of a file.", http_status=reply.status
-        )
+        if reply.saved is None:
+            raise self.check(reply, "download") or _not_a_file(reply)
+        return reply.saved
+
+
+def _saved_file(reply: Reply) -> Path:
+    """Where a download answer was saved; a JSON answer to a download is a ServerError."""
+    if reply.saved is None:
+        raise _not_a_file(reply)
+    return reply.saved
+
+
+def _not_a_file(reply: Reply) -> ServerError:
+    return ServerError("The download answered with JSON instead of a file.", http_status=reply.status)
 
 
 def _same_origin(url: str, base: str) -> bool:

@@ -16,11 +16,6 @@ from ._core import (
     USE_CONFIG_DEFAULT,
     BaseClient,
     FileSink,
-    Plan,
-    Reply,
-    RequestSpec,
-    Sleep,
-    T,
     is_event_stream,
     is_file_answer,
     stream_failure,
@@ -31,6 +26,7 @@ from .clock import Clock
 from .config import ClientConfig
 from .errors import NemoError
 from .models import AnonymousToken, ClaimToken, Credits, RenderJob, Session, State, UploadResult
+from .plans import Plan, Reply, RequestSpec, Sleep, T
 from .sse import EventStream
 
 
@@ -65,7 +61,7 @@ class Client(BaseClient):
     ) -> None:
         self.close()
 
-    # ------------------------------------------------------------------ I/O
+    # ------------------------------------------------------------------ I/O and plans
 
     def _build(self, spec: RequestSpec, stack: contextlib.ExitStack) -> httpx.Request:
         return self._http.build_request(
@@ -96,7 +92,7 @@ class Client(BaseClient):
             finally:
                 response.close()
 
-    def _wait(self, seconds: float) -> None:
+    def wait(self, seconds: float) -> None:
         """Wait on the clock; before the first wait, the time-scale handshake (client.timescale)."""
         request = self.health_request()
         if request is not None:
@@ -107,12 +103,13 @@ class Client(BaseClient):
             self.settle_time_scale(reply)
         self.clock.sleep(seconds)
 
-    def _drive(self, plan: Plan[T]) -> T:
+    def drive(self, plan: Plan[T]) -> T:
+        """Run one plan (`client.plans`) to its result: send its requests, wait its sleeps."""
         try:
             step = next(plan)
             while True:
                 if isinstance(step, Sleep):
-                    self._wait(step.seconds)
+                    self.wait(step.seconds)
                     step = plan.send(None)
                 else:
                     step = plan.send(self._send(step))
@@ -123,19 +120,19 @@ class Client(BaseClient):
 
     def anonymous_token(self) -> AnonymousToken:
         """POST /api/auth/anonymous-token (B-AUTH-01); the client uses the new token from now on."""
-        return self._drive(self._plan_anonymous_token())
+        return self.drive(self.plan_anonymous_token())
 
     def ensure_token(self) -> str:
         """The configured token, or a new anonymous one when there is none (B-AUTH-13)."""
-        return self._drive(self._plan_ensure_token())
+        return self.drive(self.plan_ensure_token())
 
     def claim_token(self, task_id: str, session_id: str) -> ClaimToken:
         """POST /api/auth/claim-token (B-AUTH-19)."""
-        return self._drive(self._plan_claim_token(task_id, session_id))
+        return self.drive(self.plan_claim_token(task_id, session_id))
 
     def create_session(self, task_name: str = "project", language: Any = USE_CONFIG_DEFAULT) -> Session:
         """POST /api/tasks/me/with-session/nemo_agent (B-SESS-01); `language=None` leaves it out."""
-        return self._drive(self._plan_create_session(task_name, language))
+        return self.drive(self.plan_create_session(task_name, language))
 
     @contextlib.contextmanager
     def run_sse(
@@ -167,19 +164,19 @@ class Client(BaseClient):
 
     def upload_files(self, session_id: str, paths: Iterable[str | Path]) -> UploadResult:
         """POST /api/upload-video/nemo_agent/me/<sid>, multipart `files` (B-UPL-02), streamed from disk."""
-        return self._drive(self._plan_upload_files(session_id, tuple(Path(p) for p in paths)))
+        return self.drive(self.plan_upload_files(session_id, tuple(Path(p) for p in paths)))
 
     def upload_urls(self, session_id: str, urls: Iterable[str]) -> UploadResult:
         """POST /api/upload-video/nemo_agent/me/<sid>, JSON `urls` (B-UPL-03)."""
-        return self._drive(self._plan_upload_urls(session_id, tuple(urls)))
+        return self.drive(self.plan_upload_urls(session_id, tuple(urls)))
 
     def credits(self) -> Credits:
         """GET /api/credits/balance/simple (B-CRED-01)."""
-        return self._drive(self._plan_credits())
+        return self.drive(self.plan_credits())
 
     def state(self, session_id: str) -> State:
         """GET /api/state/nemo_agent/me/<sid>/latest (B-STATE-01)."""
-        return self._drive(self._plan_state(session_id))
+        return self.drive(self.plan_state(session_id))
 
     def submit_render(
         self,
@@ -190,23 +187,23 @@ class Client(BaseClient):
         output: Mapping[str, Any] | None = None,
     ) -> RenderJob:
         """POST /api/render/proxy/lambda (B-REN-01); a fresh `render_<uuid hex>` id unless given."""
-        return self._drive(self._plan_submit_render(session_id, draft, render_id, output))
+        return self.drive(self.plan_submit_render(session_id, draft, render_id, output))
 
     def get_render(self, render_id: str) -> RenderJob:
         """GET /api/render/proxy/lambda/<id> (B-REN-05), shape A or B."""
-        return self._drive(self._plan_get_render(render_id))
+        return self.drive(self.plan_get_render(render_id))
 
     def cancel_render(self, render_id: str) -> RenderJob | None:
         """POST /api/render/proxy/lambda/<id>/cancel (B-REN-12); None when the answer holds no job."""
-        return self._drive(self._plan_cancel_render(render_id))
+        return self.drive(self.plan_cancel_render(render_id))
 
     def download_render(self, render_id: str, out_path: str | Path) -> Path:
         """GET /api/render/proxy/<id>/download (B-REN-13), streamed to `out_path`."""
-        return self._drive(self._plan_download_render(render_id, Path(out_path)))
+        return self.drive(self.plan_download_render(render_id, Path(out_path)))
 
     def download_url(self, url: str, out_path: str | Path) -> Path:
         """Fetch an output URL (B-CLI-14d) to `out_path`; no token leaves the API's origin."""
-        return self._drive(self._plan_download_url(url, Path(out_path)))
+        return self.drive(self.plan_download_url(url, Path(out_path)))
 
 
 def _chunks(response: httpx.Response) -> Iterator[bytes]:

@@ -20,10 +20,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from client._core import Sleep
 from client.errors import NemoError, RateLimited, SessionNotFound, StreamTimeout, TokenInvalid, TransportError
 from client.gui import GuiAction
 from client.models import State
+from client.plans import Sleep
 from client.remedies import RATE_LIMIT_WAIT_S, Failure
 from client.timeline import Change, ChangeKind, describe_changes, diff_states, suggest_next_steps, summarize
 
@@ -127,7 +127,7 @@ def _plan_open(ctx: SkillContext, text: str, before: State) -> Flow[State]:
             if reauthed or not ctx.client.client_id:
                 raise
             reauthed = True
-            yield Do(ctx.client._plan_anonymous_token())  # B-AUTH-14
+            yield Do(ctx.client.plan_anonymous_token())  # B-AUTH-14
         except RateLimited:
             if waited:
                 raise

@@ -18,11 +18,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from client._core import BaseClient, Plan
+from client import BaseClient
 from client.config import Project, load_project, save_project
 from client.errors import NemoError, SessionNotFound
 from client.links import claim_link, is_anonymous
 from client.models import State
+from client.plans import Plan
 from client.remedies import ErrorKind, Failure
 from contracts.profiles import DEFAULT_PROFILE, Profile
 
@@ -120,8 +121,8 @@ class SkillContext:
 
     def _plan_new_session(self, first_message: str | None) -> Flow[Project]:
         client = self.client
-        yield Do(client._plan_ensure_token())
-        session = yield Do(client._plan_create_session(TASK_NAME, self.session_language(first_message)))
+        yield Do(client.plan_ensure_token())
+        session = yield Do(client.plan_create_session(TASK_NAME, self.session_language(first_message)))
         user_id = session.user_id or (self.project.user_id if self.project else None)
         project = Project(session.session_id, session.task_id, None, user_id)
         self._remember(project)
@@ -135,7 +136,7 @@ class SkillContext:
         if project is None or project.task_id is None or not self.profile.claim_token:
             return
         try:
-            claim = yield Do(self.client._plan_claim_token(project.task_id, project.session_id))
+            claim = yield Do(self.client.plan_claim_token(project.task_id, project.session_id))
         except NemoError:
             return
         self._remember(Project(project.session_id, project.task_id, claim.claim_token, project.user_id))
@@ -165,7 +166,7 @@ class SkillContext:
         return (yield Do(make(project.session_id)))
 
     def plan_state(self) -> Flow[State]:
-        state: State = yield from self.session_call(self.client._plan_state)
+        state: State = yield from self.session_call(self.client.plan_state)
         if state.user_id and self.project is not None and self.project.user_id != state.user_id:
             p = self.project
             self._remember(Project(p.session_id, p.task_id, p.claim_token, state.user_id))

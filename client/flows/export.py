@@ -18,9 +18,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from client._core import Sleep, new_render_id
+from client import new_render_id
 from client.errors import ExportBlocked, InsufficientCredits, NemoError, RateLimited, TokenInvalid
 from client.models import RenderJob, State
+from client.plans import Sleep
 from client.remedies import NOTHING_TO_EXPORT, RENDER_FAILED_TWICE, Failure
 
 from .messages import MessageKind
@@ -80,7 +81,7 @@ def _plan_render(ctx: SkillContext, draft: Mapping[str, Any]) -> Flow[tuple[Rend
     assert project is not None
     render_id = new_render_id()
     try:
-        job: RenderJob = yield Do(ctx.client._plan_submit_render(project.session_id, draft, render_id, None))
+        job: RenderJob = yield Do(ctx.client.plan_submit_render(project.session_id, draft, render_id, None))
     except _NOT_RETRIED:
         raise
     except NemoError as exc:
@@ -95,7 +96,7 @@ def _plan_render(ctx: SkillContext, draft: Mapping[str, Any]) -> Flow[tuple[Rend
         yield Sleep(profile.poll_interval_s)
         polls += 1
         try:
-            job = yield Do(ctx.client._plan_get_render(render_id))
+            job = yield Do(ctx.client.plan_get_render(render_id))
         except _NOT_RETRIED:
             raise
         except NemoError:
@@ -117,12 +118,12 @@ def _plan_download(ctx: SkillContext, job: RenderJob, target: Path) -> Flow[Path
     """`output.url` first, then the download endpoint (B-CLI-14d, B-REN-13)."""
     if job.output_url:
         try:
-            return (yield Do(ctx.client._plan_download_url(job.output_url, target)))
+            return (yield Do(ctx.client.plan_download_url(job.output_url, target)))
         except NemoError:
             if not ctx.profile.download_fallback:
                 return None
     try:
-        return (yield Do(ctx.client._plan_download_render(job.id, target)))
+        return (yield Do(ctx.client.plan_download_render(job.id, target)))
     except NemoError:
         return None
 

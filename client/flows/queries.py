@@ -29,7 +29,7 @@ def _number(value: float) -> str:
 
 def plan_credits(ctx: SkillContext) -> Flow[Failure | None]:
     """The balance, always answered, never "I can't check" (B-CLI-13, B-CRED-01/02)."""
-    credits: Credits = yield Do(ctx.client._plan_credits())
+    credits: Credits = yield Do(ctx.client.plan_credits())
     held = f", {_number(credits.frozen)} held for work in progress" if credits.frozen else ""
     yield ctx.emit(
         MessageKind.CREDITS,
@@ -85,9 +85,9 @@ def plan_upload(ctx: SkillContext, items: Sequence[str | Path]) -> Flow[Failure 
     results: list[UploadResult] = []
     files, links = tuple(paths), tuple(urls)
     if files:
-        results.append((yield from ctx.session_call(lambda sid: client._plan_upload_files(sid, files))))
+        results.append((yield from ctx.session_call(lambda sid: client.plan_upload_files(sid, files))))
     if links:
-        results.append((yield from ctx.session_call(lambda sid: client._plan_upload_urls(sid, links))))
+        results.append((yield from ctx.session_call(lambda sid: client.plan_upload_urls(sid, links))))
     for result in results:
         for stored in result.files:
             yield ctx.emit(MessageKind.UPLOAD, f"📎 Uploaded {describe_upload(stored)}")

@@ -24,8 +24,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from client._async import AsyncClient
-from client._sync import Client
+from client import AsyncClient, Client
 from client.config import Project
 from client.errors import NemoError
 from client.remedies import Failure

@@ -3,7 +3,7 @@
 A workflow is a generator, like the core's plans one level up: it yields what it needs done and
 receives the result; it performs no I/O of its own. Steps:
 
-- `Do(plan)`: run one core plan (an API call under the retry policy of `client._core`) and
+- `Do(plan)`: run one core plan (an API call under the retry policy, `client.plans`) and
   send back its model;
 - `Sleep(seconds)`: wait on the client's clock (the core's own step);
 - `OpenStream(session_id, text)`, `NextEvent()`, `CloseStream()`: one `/run_sse` stream, read an
@@ -22,14 +22,13 @@ from collections.abc import AsyncIterator, Callable, Generator, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
-from client._core import Plan, Sleep
+from client.plans import Plan, Sleep
 from client.sse import StreamEvent
 
 from .messages import Message
 
 if TYPE_CHECKING:
-    from client._async import AsyncClient
-    from client._sync import Client
+    from client import AsyncClient, Client
 
 T = TypeVar("T")
 
@@ -98,9 +97,9 @@ def run_sync(client: Client, flow: Flow[T], on_message: OnMessage) -> T:
                 if isinstance(step, Emit):
                     on_message(step.message)
                 elif isinstance(step, Do):
-                    value = client._drive(step.plan)
+                    value = client.drive(step.plan)
                 elif isinstance(step, Sleep):
-                    client._wait(step.seconds)
+                    client.wait(step.seconds)
                 elif isinstance(step, OpenStream):
                     streams.close()
                     events = streams.enter_context(client.run_sse(step.session_id, step.text))
@@ -134,9 +133,9 @@ async def run_async(client: AsyncClient, flow: Flow[T], on_message: OnMessage) -
                 if isinstance(step, Emit):
                     on_message(step.message)
                 elif isinstance(step, Do):
-                    value = await client._drive(step.plan)
+                    value = await client.drive(step.plan)
                 elif isinstance(step, Sleep):
-                    await client._wait(step.seconds)
+                    await client.wait(step.seconds)
                 elif isinstance(step, OpenStream):
                     await streams.aclose()
                     events = await streams.enter_async_context(client.run_sse(step.session_id, step.text))
