@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from client import AsyncClient, Client
+from client import AsyncClient, BaseClient, Client
 from client.config import Project
 from client.errors import NemoError
 from client.remedies import Failure
@@ -35,7 +35,7 @@ from .context import USE_PROFILE, SkillContext
 from .export import plan_export
 from .messages import Message, MessageKind, Outcome
 from .queries import plan_credits, plan_status, plan_upload
-from .steps import Flow, run_async, run_sync
+from .steps import Flow, OnMessage, run_async, run_sync
 
 QUEUED = "Got it: I'll do that as soon as the current request is finished."
 
@@ -44,6 +44,21 @@ Attachment = str | Path
 
 class SkillFlows(SkillContext):
     """The workflows as step generators, shared by both faces."""
+
+    def __init__(self, client: BaseClient, *, on_message: OnMessage | None = None, **context: Any) -> None:
+        super().__init__(client, **context)
+        self.on_message = on_message
+
+    def recorder(self) -> tuple[list[Message], OnMessage]:
+        """A list for one request's messages, and the callback that fills it and tells `on_message`."""
+        messages: list[Message] = []
+
+        def emit(message: Message) -> None:
+            messages.append(message)
+            if self.on_message is not None:
+                self.on_message(message)
+
+        return messages, emit
 
     def plan_handle(self, text: str, attachments: Sequence[Attachment] = ()) -> Flow[Failure | None]:
         """Route `text` (B-CLI-01) and run the flow it names; errors end as one message (B-ERR-05)."""
@@ -92,20 +107,18 @@ class Skill(SkillFlows):
         language: Any = USE_PROFILE,
     ) -> None:
         super().__init__(
-            client, project=project, persist=persist, downloads_dir=downloads_dir, language=language
+            client,
+            on_message=on_message,
+            project=project,
+            persist=persist,
+            downloads_dir=downloads_dir,
+            language=language,
         )
         self.http = client
-        self.on_message = on_message
         self._lock = threading.RLock()  # re-entrant: a callback that asks again must not deadlock
 
     def _run(self, flow: Flow[Failure | None]) -> Outcome:
-        messages: list[Message] = []
-
-        def emit(message: Message) -> None:
-            messages.append(message)
-            if self.on_message is not None:
-                self.on_message(message)
-
+        messages, emit = self.recorder()
         if not self._lock.acquire(blocking=False):
             emit(Message(MessageKind.STATUS, QUEUED))
             self._lock.acquire()
@@ -154,20 +167,18 @@ class AsyncSkill(SkillFlows):
         language: Any = USE_PROFILE,
     ) -> None:
         super().__init__(
-            client, project=project, persist=persist, downloads_dir=downloads_dir, language=language
+            client,
+            on_message=on_message,
+            project=project,
+            persist=persist,
+            downloads_dir=downloads_dir,
+            language=language,
         )
         self.http = client
-        self.on_message = on_message
         self._lock = asyncio.Lock()
 
     async def _run(self, flow: Flow[Failure | None]) -> Outcome:
-        messages: list[Message] = []
-
-        def emit(message: Message) -> None:
-            messages.append(message)
-            if self.on_message is not None:
-                self.on_message(message)
-
+        messages, emit = self.recorder()
         if self._lock.locked():
             emit(Message(MessageKind.STATUS, QUEUED))
         async with self._lock:
