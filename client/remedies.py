@@ -43,10 +43,16 @@ if TYPE_CHECKING:
 
 #: B-ERR-05: a 429 waits 30 s and retries once (the retry policy in `client._core` waits this long).
 RATE_LIMIT_WAIT_S = 30.0
-#: Render failed again after the one retry with a new id (B-CLI-16, v1.9 §7 "Common").
+# The failures v1.9 §7 lists as "Common", which end a request without an error of the API:
+#: Render failed again after the one retry with a new id (B-CLI-16).
 RENDER_FAILED_TWICE = "Export failed twice; please try again later."
 #: Export asked for before there is anything to render (B-CLI-14, v1.9 §3.5a).
 NOTHING_TO_EXPORT = "Nothing to export yet: describe the video you want and I'll generate it first."
+#: Disconnect recovery saw no change (B-CLI-17, v1.9 §3.6); `{waits}`: what the checks really took
+#: ("5 checks over 0.02 s at the server's time scale 0").
+RECOVERY_FAILED = (
+    "No change after {waits}: the request seems to have failed. Send the same message again to retry."
+)
 
 
 class ErrorKind(StrEnum):

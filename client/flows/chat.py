@@ -24,7 +24,7 @@ from client.errors import NemoError, RateLimited, SessionNotFound, StreamTimeout
 from client.gui import GuiAction
 from client.models import State
 from client.plans import Sleep
-from client.remedies import RATE_LIMIT_WAIT_S, Failure
+from client.remedies import RATE_LIMIT_WAIT_S, RECOVERY_FAILED, Failure
 from client.timeline import Change, ChangeKind, describe_changes, diff_states, suggest_next_steps, summarize
 
 from .language import limit_notes, looks_like_question
@@ -42,10 +42,6 @@ RECOVERY_WAITS_S: tuple[float, ...] = (30.0, 60.0, 60.0, 60.0, 60.0)
 NO_VISIBLE_CHANGE = "The request finished, but the project shows no visible change."
 OFFER_EXPORT = "Say 'export' when you want the MP4 (export costs no credits)."
 OFFER_EDIT = "Tell me the change you want and I'll make it."
-#: `{waits}`: what the checks really took ("5 checks over 0.02 s at the server's time scale 0").
-RECOVERY_FAILED = (
-    "No change after {waits}: the request seems to have failed. Send the same message again to retry."
-)
 
 _VIDEO_KINDS = frozenset({ChangeKind.VIDEO_GENERATED, ChangeKind.VIDEO_REGENERATED})
 #: What post-production adds by itself after the raw clip (B-SSE-11).

@@ -30,11 +30,11 @@ from client.flows import (
     limit_notes,
     looks_like_question,
 )
-from client.flows.chat import MAY_TAKE_MINUTES, RECOVERY_FAILED
+from client.flows.chat import MAY_TAKE_MINUTES
 from client.flows.export import RENDERING
 from client.flows.reader import RAW_CLIP_READY, STILL_WORKING
 from client.flows.skill import QUEUED
-from client.remedies import NOTHING_TO_EXPORT, RENDER_FAILED_TWICE
+from client.remedies import NOTHING_TO_EXPORT, RECOVERY_FAILED, RENDER_FAILED_TWICE
 from client.sse import HeartbeatEvent, TextEvent, ToolCallEvent, ToolResultEvent
 from contracts.profiles import load_profile
 
