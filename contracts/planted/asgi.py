@@ -1,8 +1,8 @@
 """Small ASGI wrappers that change what the mock says on the wire, for the planted bugs.
 
 Each wrapper takes a `Match` (method and path) and touches only matching requests: rewrite a
-JSON answer, rewrite response headers, rewrite the chunks of a stream, rewrite request headers,
-or answer malformed JSON with a 500. The mock itself is never edited.
+JSON answer, rewrite response headers, rewrite the chunks of a stream, rewrite request headers
+or a JSON request body, or answer malformed JSON with a 500. The mock itself is never edited.
 """
 
 from __future__ import annotations
@@ -185,6 +185,55 @@ class RequestHeaders:
         await self.app(scope, receive, send)
 
 
+async def read_body(receive: Receive) -> bytes:
+    """The whole request body."""
+    body = b""
+    while True:
+        message = await receive()
+        body += message.get("body", b"")
+        if not message.get("more_body"):
+            return body
+
+
+def replaying(body: bytes, receive: Receive) -> Receive:
+    """A `receive` that hands over `body` once, then waits on the real one (for a disconnect)."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if sent:
+            return await receive()
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replay
+
+
+class RequestJson:
+    """Rewrite the JSON body of matching requests before the mock reads it: `edit(body, scope)`.
+
+    The edit may also change `scope` (it is the mock's own copy), e.g. to leave a note for an
+    inner wrapper that rewrites the answer. A body that is no JSON goes through as it was.
+    """
+
+    def __init__(self, app: ASGIApp, match: Match, edit: JsonEdit) -> None:
+        self.app = app
+        self.match = match
+        self.edit = edit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not self.match(scope):
+            await self.app(scope, receive, send)
+            return
+        body = await read_body(receive)
+        scope = dict(scope)
+        with contextlib.suppress(ValueError):
+            body = json.dumps(self.edit(json.loads(body), scope)).encode()
+        headers = [(k, v) for k, v in scope["headers"] if k.lower() != b"content-length"]
+        scope["headers"] = [*headers, (b"content-length", str(len(body)).encode())]
+        await self.app(scope, replaying(body, receive), send)
+
+
 class CrashOnMalformedJson:
     """Answer a JSON request whose body does not parse with a bare HTTP 500 (U-12 broken)."""
 
@@ -195,12 +244,7 @@ class CrashOnMalformedJson:
         if scope["type"] != "http" or "json" not in (header(scope, "content-type") or ""):
             await self.app(scope, receive, send)
             return
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
+        body = await read_body(receive)
         try:
             if body.strip():
                 json.loads(body)
@@ -210,13 +254,4 @@ class CrashOnMalformedJson:
             )
             await send({"type": "http.response.body", "body": b"Internal Server Error"})
             return
-        sent = False
-
-        async def replay() -> Message:
-            nonlocal sent
-            if sent:
-                return await receive()
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-
-        await self.app(scope, replay, send)
+        await self.app(scope, replaying(body, receive), send)

@@ -1,13 +1,18 @@
 """The catalogue of planted bugs: each a mock that breaks one documented rule, and the rule ids that say so.
 
-Every variant is the real mock with one change, made by an ASGI wrapper (`contracts.planted.asgi`)
-or a `Backend` subclass; the mock's source is never edited. `tests/contracts/test_planted_bugs.py`
-runs `nemo-contract check` against each and expects the listed rule ids among its failures,
-and none of them against the unchanged mock.
+Every variant is the real mock with one change, and the mock's source is never edited. A bug that
+shows on the wire is an ASGI wrapper (`contracts.planted.asgi`); one that lives in the backend's
+state is a `Backend` subclass that uses its extension points only: the `sessions_factory`
+argument, the `turn_planned` and `settle_turn` hooks, or a public operation (`start_turn`)
+overridden through `super()`. Credits a variant takes move through the ledger's own hold and
+spend; only the overdraft writes the balance itself, since no ledger operation goes below zero.
+`tests/contracts/test_planted_bugs.py` runs `nemo-contract check` against each and expects the
+listed rule ids among its failures, and none of them against the unchanged mock.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -21,17 +26,19 @@ from contracts.planted.asgi import (
     JsonRewrite,
     Match,
     RequestHeaders,
+    RequestJson,
     StreamRewrite,
     bearer,
     set_header,
 )
+from mockserver.agent import Plan
 from mockserver.backend import Backend
-from mockserver.errors import session_not_found
+from mockserver.errors import ApiError, session_not_found
 from mockserver.events import Apply
 from mockserver.operations import Operation
 from mockserver.settings import Settings
 from mockserver.state.accounts import Account
-from mockserver.state.renders import RenderJob
+from mockserver.state.ledger import Ledger
 from mockserver.state.sessions import Session, Sessions
 from mockserver.testing import LiveServer, Wrapper
 
@@ -192,6 +199,55 @@ def _default_client_id(headers: Headers) -> Headers:
     return [*headers, (b"x-client-id", b"planted-default-client")]
 
 
+def _forgetful_renders(app: ASGIApp, backend: Backend) -> ASGIApp:
+    """A used render id is accepted again: the mock gets a fresh id, the caller sees its own."""
+    seen: set[str] = set()
+    renamed = "planted.renamed_render"  # the scope note from the request to its answer
+
+    def fresh_id(body: Any, scope: Scope) -> Any:
+        render_id = body.get("id") if isinstance(body, dict) else None
+        if isinstance(render_id, str):
+            if render_id in seen:
+                body["id"] = f"render_{uuid.uuid4().hex}"
+                scope[renamed] = (body["id"], render_id)
+            seen.add(render_id)
+        return body
+
+    def own_id(body: Any, scope: Scope) -> Any:
+        if renamed not in scope or not isinstance(body, dict):
+            return body
+        fresh, own = scope[renamed]
+        for job in (body, _data(body)):
+            job.update({key: own for key, value in job.items() if value == fresh})  # id, taskId
+        return body
+
+    return RequestJson(JsonRewrite(app, SUBMIT, own_id), SUBMIT, fresh_id)
+
+
+def charge(ledger: Ledger, what: str, amount: int, now: float) -> None:
+    """Take up to `amount` credits for `what`, through the ledger's own hold and spend."""
+    amount = min(amount, ledger.available)
+    if amount > 0:
+        ledger.freeze(what, amount, now)
+        ledger.spend(what, now)
+
+
+def _charged_exports(app: ASGIApp, backend: Backend) -> ASGIApp:
+    """Each accepted export takes 10 credits from the caller."""
+
+    def take_credits(body: Any, scope: Scope) -> Any:
+        job = _data(body) or body if isinstance(body, dict) else {}
+        if isinstance(job, dict) and job.get("status") in ("pending", "processing"):
+            try:
+                account = backend.authenticate(f"Bearer {bearer(scope)}")
+            except ApiError:
+                return body
+            charge(account.ledger, f"export {job.get('id')}", 10, backend.clock.now())
+        return body
+
+    return JsonRewrite(app, SUBMIT, take_credits)
+
+
 # ---------------------------------------------------------------------------- backend changes
 
 
@@ -206,19 +262,17 @@ class OpenSessions(Sessions):
 
 
 class OpenSessionsBackend(Backend):
-    def _init_state(self) -> None:
-        super()._init_state()
-        self.sessions = OpenSessions(self.sessions.rng)
+    def __init__(self, settings: Settings | None = None) -> None:
+        super().__init__(settings, sessions_factory=OpenSessions)
 
 
 class StubbornSilentEditBackend(Backend):
     """A text-less edit streams its tool events but leaves the draft as it was."""
 
-    def start_turn(self, account: Account, session: Session, text: str, sse_fault: str | None) -> Operation:
-        op = super().start_turn(account, session, text, sse_fault)
-        if op.fault == "silent" or op.plan.silent:  # the task has not run yet: drop its draft changes
-            op.plan = replace(op.plan, steps=tuple(s for s in op.plan.steps if not isinstance(s, Apply)))
-        return op
+    def turn_planned(self, plan: Plan, sse_fault: str | None) -> Plan:
+        if sse_fault == "silent" or plan.silent:
+            return replace(plan, steps=tuple(s for s in plan.steps if not isinstance(s, Apply)))
+        return plan
 
 
 class OverdraftBackend(Backend):
@@ -240,40 +294,16 @@ class ChargedQuestionBackend(Backend):
     def start_turn(self, account: Account, session: Session, text: str, sse_fault: str | None) -> Operation:
         op = super().start_turn(account, session, text, sse_fault)
         if op.cost == 0 and account.ledger.available >= 5:
-            account.ledger.available -= 5
+            charge(account.ledger, f"{op.op_id} question", 5, self.clock.now())
         return op
 
 
 class StuckHoldBackend(Backend):
     """A finished turn never spends its hold: the credits stay frozen (U-10)."""
 
-    def start_turn(self, account: Account, session: Session, text: str, sse_fault: str | None) -> Operation:
-        op = super().start_turn(account, session, text, sse_fault)
-        op.cost = 0  # the runner spends a hold only when the turn has a cost
-        return op
-
-
-class ChargedExportBackend(Backend):
-    """Takes 10 credits per export, which is free (B-REN-15)."""
-
-    def submit_render(
-        self, account: Account, body: dict[str, Any], headers_present: bool, render_fault: str | None
-    ) -> RenderJob:
-        job = super().submit_render(account, body, headers_present, render_fault)
-        account.ledger.available -= min(10, account.ledger.available)
-        return job
-
-
-class ForgetfulRenderBackend(Backend):
-    """Accepts a used render id again (B-REN-03 says 409)."""
-
-    def submit_render(
-        self, account: Account, body: dict[str, Any], headers_present: bool, render_fault: str | None
-    ) -> RenderJob:
-        render_id = body.get("id")
-        if isinstance(render_id, str):
-            self.renders.pop(render_id, None)
-        return super().submit_render(account, body, headers_present, render_fault)
+    def settle_turn(self, op: Operation) -> None:
+        if op.failed is not None:  # a failed turn still gives its credits back
+            super().settle_turn(op)
 
 
 # ---------------------------------------------------------------------------- the catalogue
@@ -368,13 +398,13 @@ CATALOGUE: tuple[PlantedBug, ...] = (
         "duplicate-render-accepted",
         "a used render id is accepted again",
         ("B-REN-03",),
-        backend_class=ForgetfulRenderBackend,
+        wrap=_forgetful_renders,
     ),
     PlantedBug(
         "export-charges-credits",
         "an export takes 10 credits",
         ("B-REN-15",),
-        backend_class=ChargedExportBackend,
+        wrap=_charged_exports,
     ),
     PlantedBug(
         "no-2001-overdraft",
