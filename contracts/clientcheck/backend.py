@@ -31,8 +31,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from contracts.wording import MAPPED_STATUS
 from mockserver import events as wire_events
-from mockserver.errors import MAPPED_STATUS
 from mockserver.wire import AdkEncoder, encode_documented
 
 from .drafts import draft_after, draft_before

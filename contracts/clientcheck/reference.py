@@ -20,8 +20,7 @@ from pathlib import Path
 
 import httpx
 
-from client import Client, ClientConfig, FakeClock
-from client._core import DEFAULT_TIMEOUT
+from client import DEFAULT_TIMEOUT, Client, ClientConfig, FakeClock
 from client.cli import exit_code, load_cached_token, save_cached_token
 from client.flows import Skill
 
