@@ -124,10 +124,10 @@ def registered_media_types(hooks: str | None) -> list[str]:
     return done.stdout.split()
 
 
-@pytest.mark.parametrize("hooks", [HOOKS], ids=["documented"])
+@pytest.mark.parametrize("hooks", [HOOKS, "contracts.schemathesis_files"], ids=["documented", "old address"])
 def test_the_hook_teaches_schemathesis_the_upload_formats(hooks: str) -> None:
-    """B-UPL-05, U-13: the documented hook module gives schemathesis a file strategy for each image
-    type the upload takes; without a hook it has none."""
+    """B-UPL-05, U-13: the documented hook module, and its old address, give schemathesis a file
+    strategy for each image type the upload takes; without a hook it has none."""
     assert not {"image/png", "image/jpeg"} & set(registered_media_types(None))
     assert {"image/png", "image/jpeg", "image/gif", "image/webp"} <= set(registered_media_types(hooks))
 
