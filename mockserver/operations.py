@@ -104,7 +104,7 @@ class Operation:
         self.clock = clock
         self.interval = heartbeat_interval_s
         self.encode = encode
-        #: Called once when the work ends, `failed` set or None: settles the turn's credits.
+        #: Called when the work ends (`failed` None when it went well): settles the turn's credits.
         self.settle = settle
         self.fault = sse_fault
         self.on_done = on_done

@@ -236,8 +236,10 @@ def _charged_exports(app: ASGIApp, backend: Backend) -> ASGIApp:
     """Each accepted export takes 10 credits from the caller."""
 
     def take_credits(body: Any, scope: Scope) -> Any:
-        job = _data(body) or body if isinstance(body, dict) else {}
-        if isinstance(job, dict) and job.get("status") in ("pending", "processing"):
+        if not isinstance(body, dict):
+            return body
+        job = _data(body) or body  # shape B holds the job in `data`
+        if job.get("status") in ("pending", "processing"):
             try:
                 account = backend.authenticate(f"Bearer {bearer(scope)}")
             except ApiError:
