@@ -14,7 +14,7 @@ Configuration comes from the environment (`ClientConfig.from_env`), typed events
 from __future__ import annotations
 
 from ._async import AsyncClient
-from ._core import USE_CONFIG_DEFAULT, BaseClient, new_render_id
+from ._core import DEFAULT_TIMEOUT, USE_CONFIG_DEFAULT, BaseClient, new_render_id
 from ._sync import Client
 from .attribution import SkillAttribution
 from .clock import Clock, FakeClock, ScaledClock
@@ -50,6 +50,7 @@ from .sse import (
 )
 
 __all__ = [
+    "DEFAULT_TIMEOUT",
     "USE_CONFIG_DEFAULT",
     "AnonymousToken",
     "AsyncClient",

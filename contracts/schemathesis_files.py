@@ -1,32 +1,12 @@
-"""Real files for schemathesis' upload cases: `SCHEMATHESIS_HOOKS=contracts.schemathesis_files st run ...`.
+"""The schemathesis upload hook's old address: `SCHEMATHESIS_HOOKS=contracts.schemathesis_files` still works.
 
-The upload accepts a file only when its content is one of the profile's formats (B-UPL-05, B-UPL-07,
-U-13); a JSON Schema cannot say that of a `format: binary` part, so schemathesis sends random bytes,
-a PDF or a ZIP as often as an image, and the refusal (4001, HTTP 415 under `--error-status mapped`)
-reads to it as a valid request rejected. This hook only teaches schemathesis what a file of an
-accepted type looks like: for the media types the served document lists in the `files` part's
-`encoding`, it draws schemathesis' own one-pixel images. Every check stays as it is.
+The hook lives in `conformance.schemathesis_files` (README: "Schemathesis against the mock"); this
+module only loads it. It is the one module of `contracts` that imports the layer above, and does
+nothing else (tests/test_layers.py holds it to that).
 """
 
 from __future__ import annotations
 
-from typing import cast
+from conformance.schemathesis_files import IMAGE_SAMPLES, MAX_FILES
 
-import schemathesis
-from hypothesis import strategies as st
-from schemathesis.core.file_samples import FILE_SAMPLES
-
-#: Media types whose files schemathesis names by their signature (`files.png`), as the upload needs.
-IMAGE_SAMPLES = {
-    "image/png": FILE_SAMPLES["png"],
-    "image/jpeg": FILE_SAMPLES["jpg"],
-    "image/gif": FILE_SAMPLES["gif"],
-    "image/webp": FILE_SAMPLES["webp"],
-}
-MAX_FILES = 3
-
-for _media_type, _sample in IMAGE_SAMPLES.items():
-    # `files` is an array part (B-UPL-02): schemathesis puts the drawn value in place of the whole
-    # array, so it draws a list of files, each sent as its own part (typed as bytes upstream).
-    _files = st.lists(st.just(_sample), min_size=1, max_size=MAX_FILES)
-    schemathesis.openapi.media_type(_media_type, cast("st.SearchStrategy[bytes]", _files))
+__all__ = ["IMAGE_SAMPLES", "MAX_FILES"]

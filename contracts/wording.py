@@ -1,7 +1,7 @@
 """Words and codes that both sides of the wire use: one home for the mock, the client and client-check.
 
 The mock (`mockserver`) says these, the reference client (`client`) recognises them and
-client-check (`contracts.clientcheck`) serves and looks for them. Each fact lives here once, so
+client-check (`conformance.clientcheck`) serves and looks for them. Each fact lives here once, so
 the sides cannot drift apart; this module imports nothing from any of them.
 
 - tool names of the backend agent (B-SSE-07);

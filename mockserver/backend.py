@@ -2,6 +2,11 @@
 
 Handlers in `mockserver.api` translate requests into calls on `Backend` and its answers (or
 `ApiError`s) into responses. `reset()` returns everything to the start, as `POST /_mock/reset` does.
+
+Extension points (public, for variants of the mock such as the planted bugs of `conformance`):
+the `sessions_factory` argument (what finds and owns sessions), `turn_planned` (the plan a turn
+runs), `settle_turn` (what a finished turn does with its credits), and the public operations
+(`start_turn`, `submit_render`, ...), which a subclass may override and call through `super()`.
 """
 
 from __future__ import annotations
@@ -31,6 +36,8 @@ from mockserver.store import FileStore
 log = logging.getLogger("nemo-mock")
 
 Encoder = Callable[[StreamEvent], bytes]
+#: Builds the session registry of a (re)started state from its seeded random source.
+SessionsFactory = Callable[[random.Random], Sessions]
 
 #: Renders encoded at once; more wait their turn (memory: each holds a few frames, media.render).
 RENDER_WORKERS = 2
@@ -42,8 +49,11 @@ MAX_FILE_STEM = 200
 class Backend:
     """State, clock, faults and journal of one mock server."""
 
-    def __init__(self, settings: Settings | None = None) -> None:
+    def __init__(
+        self, settings: Settings | None = None, *, sessions_factory: SessionsFactory = Sessions
+    ) -> None:
         self.settings = settings or Settings()
+        self.sessions_factory = sessions_factory
         self.profile = self.settings.profile
         self.clock = VirtualClock(self.settings.time_scale)
         self.faults = Faults()
@@ -71,7 +81,7 @@ class Backend:
         self.rng = random.Random(f"{seed}:ids")
         limits = RateLimits.named(self.settings.rate_limits, self.settings.ip_cap)
         self.accounts = Accounts(random.Random(f"{seed}:accounts"), limits, self.settings.token_ttl_s)
-        self.sessions = Sessions(random.Random(f"{seed}:sessions"))
+        self.sessions = self.sessions_factory(random.Random(f"{seed}:sessions"))
         self.renders: dict[str, RenderJob] = {}
         self.assets: dict[str, Path] = {}  # cdn path -> file
 
@@ -144,6 +154,7 @@ class Backend:
 
         intent = agent.classify(text)
         plan = agent.plan_turn(intent, session.draft, rng, self.profile, new_id=new_id)
+        plan = self.turn_planned(plan, sse_fault)
         cost = 0
         if plan.chargeable:
             cost = self.profile.generation_cost if plan.kind == "generate" else self.profile.edit_cost
@@ -165,12 +176,31 @@ class Backend:
             clock=self.clock,
             heartbeat_interval_s=self.profile.heartbeat_interval_s,
             encode=encode,
+            settle=self.settle_turn,
             sse_fault=sse_fault,
             on_done=self._operation_done,
         )
         self.operations.add(op)
         op.start()
         return op
+
+    def turn_planned(self, plan: agent.Plan, sse_fault: str | None) -> agent.Plan:
+        """The plan a turn runs, given the agent's plan and the turn's `sse` fault (if any).
+
+        Called once per turn before it is priced and started; the mock runs the agent's plan as is.
+        A variant of the mock overrides this to change what its turns do.
+        """
+        return plan
+
+    def settle_turn(self, op: Operation) -> None:
+        """A turn's work ended: its frozen credits are spent, or given back when it failed (U-10)."""
+        ledger = op.account.ledger
+        if op.op_id not in ledger.holds:
+            return  # a free turn, or one already settled
+        if op.failed is None:
+            ledger.spend(op.op_id, self.clock.now())
+        else:
+            ledger.release(op.op_id, self.clock.now())
 
     def _encoder(self, ids: random.Random) -> Encoder:
         line_ending = self.settings.sse_line_ending

@@ -2,8 +2,8 @@
 
 The operation is its own task: the HTTP stream only reads what it emits. A client that
 disconnects detaches the stream; the draft and the ledger then change exactly as if it had stayed
-(B-SSE-14), and the credits frozen at the start are spent at the end or returned on failure
-(B-SSE-15, U-10).
+(B-SSE-14). When the work ends, well or not, the operation calls `settle`: the backend then spends
+the credits frozen at the start, or returns them on failure (`Backend.settle_turn`; B-SSE-15, U-10).
 """
 
 from __future__ import annotations
@@ -75,6 +75,7 @@ class Operation:
         "op_id",
         "plan",
         "session",
+        "settle",
         "started_at",
         "task",
         "texts",
@@ -91,6 +92,7 @@ class Operation:
         clock: VirtualClock,
         heartbeat_interval_s: float,
         encode: Callable[[StreamEvent], bytes],
+        settle: Callable[[Operation], None],
         sse_fault: str | None = None,
         on_done: Callable[[Operation], None] | None = None,
     ) -> None:
@@ -102,6 +104,8 @@ class Operation:
         self.clock = clock
         self.interval = heartbeat_interval_s
         self.encode = encode
+        #: Called when the work ends (`failed` None when it went well): settles the turn's credits.
+        self.settle = settle
         self.fault = sse_fault
         self.on_done = on_done
         self._buffer: deque[bytes | None] = deque()
@@ -195,7 +199,6 @@ class Operation:
         await self.clock.sleep_until(end)
 
     async def _run(self) -> None:
-        ledger = self.account.ledger
         try:
             for step in self.plan.steps:
                 if isinstance(step, Say):
@@ -213,19 +216,16 @@ class Operation:
                     self._apply(step)
             if self.fault == "temporary_issue":
                 self._emit(Text(TEMPORARY_ISSUE[self.plan.language]))  # B-SSE-12, in the turn's language
-            if self.cost:
-                ledger.spend(self.op_id, self.clock.now())
+            self.settle(self)
         except asyncio.CancelledError:
-            # A reset or shutdown throws the work away: give the credits back.
+            # A reset or shutdown throws the work away: the credits go back.
             self.failed = "cancelled"
-            if self.op_id in ledger.holds:
-                ledger.release(self.op_id, self.clock.now())
+            self.settle(self)
             raise
         except Exception as exc:  # the turn failed: refund and say so in the stream
             log.exception("operation %s failed", self.op_id)
             self.failed = str(exc) or type(exc).__name__
-            if self.op_id in ledger.holds:
-                ledger.release(self.op_id, self.clock.now())
+            self.settle(self)
             self._emit(RunError("The operation failed; no credits were charged."))
         finally:
             if self.fault == "heartbeats_only" and self.failed is None:

@@ -1,15 +1,15 @@
 """The installed package as an outside judge: the wheel built from this checkout, installed (not
 editable) in a fresh virtualenv, run from a directory outside the checkout.
 
-A pip or pipx user gets exactly this, so everything the three console scripts read at run time
-must ship in the wheel: the profiles (B-PROF-01), the drafts generations start from (B-SSE-11), the
-failure scenarios, the OpenAPI document and schemas. Guards B-PROF-01, B-SSE-11, B-CRED-01,
-B-STATE-06, B-ERR-01.
+A pip or pipx user gets exactly this, so the four packages and everything the three console
+scripts and the pytest plugin read at run time must ship in the wheel: the profiles (B-PROF-01),
+the drafts generations start from (B-SSE-11), the failure scenarios, the OpenAPI document and
+schemas. Guards B-PROF-01, B-SSE-11, B-CRED-01, B-STATE-06, B-ERR-01.
 
 The fresh virtualenv has no packages of its own but the wheel; a `.pth` file lends it the
 third-party packages of the running environment (no network, no download), while the project's
 own editable install there is not processed (a `.pth` path line adds a folder, not its `.pth`
-files). The test checks that the three packages really import from the new environment.
+files). The test checks that the four packages really import from the new environment.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from contracts.resources import PROFILES_DIR, SCENARIOS_DIR
 
 pytestmark = pytest.mark.live  # the console scripts serve on loopback ports
 
-PACKAGES = ("mockserver", "client", "contracts")
+PACKAGES = ("mockserver", "client", "contracts", "conformance")
 #: What a source tree copy for the build leaves out: environments, caches, earlier builds.
 NOT_SOURCE = (
     ".git",
@@ -191,8 +191,9 @@ def journal(url: str) -> list[dict[str, object]]:
 
 
 def test_wheel_ships_every_file_of_the_packages_and_no_test_material(installed: Installed) -> None:
-    """Every file under mockserver/, client/ and contracts/ of the checkout (code and run-time data:
-    contracts/data, the OpenAPI document, schemas) is in the wheel; fixtures/ and tests/ are not."""
+    """Every file under mockserver/, client/, contracts/ and conformance/ of the checkout (code and
+    run-time data: contracts/data, the OpenAPI document, schemas) is in the wheel; fixtures/ and
+    tests/ are not."""
     with zipfile.ZipFile(installed.wheel) as archive:
         names = set(archive.namelist())
     expected = {
@@ -203,13 +204,17 @@ def test_wheel_ships_every_file_of_the_packages_and_no_test_material(installed: 
     }
     assert expected - names == set()
     assert any(name.startswith("contracts/data/profiles/") for name in names)
+    assert "conformance/cli.py" in names and "conformance/plugin.py" in names
     assert not [name for name in names if name.startswith(("fixtures/", "tests/"))]
 
 
 def test_fresh_environment_imports_the_installed_wheel_not_the_checkout(installed: Installed) -> None:
     probe = (
-        "import json, importlib.metadata as m, client, contracts, mockserver, contracts.resources as r;"
-        "files = [client.__file__, contracts.__file__, mockserver.__file__, str(r.DATA_DIR)];"
+        "import json, importlib.metadata as m, client, contracts, mockserver, conformance,"
+        " contracts.resources as r;"
+        "plugin = [e for e in m.entry_points(group='pytest11') if e.name == 'nemo'][0].load();"
+        "files = [client.__file__, contracts.__file__, mockserver.__file__, conformance.__file__,"
+        " str(r.DATA_DIR), plugin.__file__];"
         "url = json.loads(m.distribution('nemovideo-twin').read_text('direct_url.json') or '{}');"
         "print(json.dumps({'files': files, 'direct_url': url}))"
     )

@@ -20,10 +20,10 @@ import contracts
 import mockserver.errors
 from checkout import PROJECT_DIR
 from client.gui import is_temporary_issue_tail
+from conformance.check import sse as checker_sse
+from conformance.clientcheck import world
+from conformance.clientcheck.properties import wording as clientcheck_wording
 from contracts import wording
-from contracts.check import sse as checker_sse
-from contracts.clientcheck import world
-from contracts.clientcheck.properties import wording as clientcheck_wording
 from contracts.coverage import load_behaviours
 from mockserver import operations
 from mockserver.agent import planner, texts
