@@ -25,6 +25,7 @@ from contracts.planted.asgi import (
     bearer,
     set_header,
 )
+from mockserver.api.requests import RenderRequest
 from mockserver.backend import Backend
 from mockserver.errors import session_not_found
 from mockserver.events import Apply
@@ -257,9 +258,9 @@ class ChargedExportBackend(Backend):
     """Takes 10 credits per export, which is free (B-REN-15)."""
 
     def submit_render(
-        self, account: Account, body: dict[str, Any], headers_present: bool, render_fault: str | None
+        self, account: Account, request: RenderRequest, headers_present: bool, render_fault: str | None
     ) -> RenderJob:
-        job = super().submit_render(account, body, headers_present, render_fault)
+        job = super().submit_render(account, request, headers_present, render_fault)
         account.ledger.available -= min(10, account.ledger.available)
         return job
 
@@ -268,12 +269,10 @@ class ForgetfulRenderBackend(Backend):
     """Accepts a used render id again (B-REN-03 says 409)."""
 
     def submit_render(
-        self, account: Account, body: dict[str, Any], headers_present: bool, render_fault: str | None
+        self, account: Account, request: RenderRequest, headers_present: bool, render_fault: str | None
     ) -> RenderJob:
-        render_id = body.get("id")
-        if isinstance(render_id, str):
-            self.renders.pop(render_id, None)
-        return super().submit_render(account, body, headers_present, render_fault)
+        self.renders.jobs.pop(request.render_id, None)
+        return super().submit_render(account, request, headers_present, render_fault)
 
 
 # ---------------------------------------------------------------------------- the catalogue
