@@ -13,27 +13,30 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import logging
 import random
-from collections.abc import Callable
+import shutil
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from mockserver import agent, media, wire
 from mockserver.clock import VirtualClock
-from mockserver.errors import ApiError, bad_request, conflict, not_found
+from mockserver.errors import ApiError, session_not_found
 from mockserver.events import StreamEvent
 from mockserver.faults import Faults
 from mockserver.journal import Journal
 from mockserver.operations import Operation
 from mockserver.settings import Settings
 from mockserver.state.accounts import Account, Accounts, RateLimits
-from mockserver.state.renders import RenderJob
+from mockserver.state.assets import Assets, ReceivedFile, remote_info
+from mockserver.state.renders import RenderJob, Renders
 from mockserver.state.sessions import Session, Sessions
 from mockserver.store import FileStore
 
-log = logging.getLogger("nemo-mock")
+if TYPE_CHECKING:
+    from mockserver.api.requests import RenderRequest
 
 Encoder = Callable[[StreamEvent], bytes]
 #: Builds the session registry of a (re)started state from its seeded random source.
@@ -41,9 +44,8 @@ SessionsFactory = Callable[[random.Random], Sessions]
 
 #: Renders encoded at once; more wait their turn (memory: each holds a few frames, media.render).
 RENDER_WORKERS = 2
-#: Characters a render id keeps in its file name (render_file_name).
-_FILE_SAFE = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-_.")
-MAX_FILE_STEM = 200
+#: Where a served file's path starts when it is a render's (the rest is the file's name).
+RENDER_RESULTS = "render-result/"
 
 
 class Backend:
@@ -64,7 +66,6 @@ class Backend:
         self._render_pool = ThreadPoolExecutor(RENDER_WORKERS, thread_name_prefix="nemo-render")
         self.operations: set[Operation] = set()
         self.finished_operations = 0
-        self.render_tasks: dict[str, asyncio.Future[Any]] = {}
         #: Set while recording (mockserver.recording): wraps each turn's encoder to note its events.
         self.stream_tap: Callable[[Encoder], Encoder] | None = None
         self._init_state()
@@ -82,8 +83,15 @@ class Backend:
         limits = RateLimits.named(self.settings.rate_limits, self.settings.ip_cap)
         self.accounts = Accounts(random.Random(f"{seed}:accounts"), limits, self.settings.token_ttl_s)
         self.sessions = self.sessions_factory(random.Random(f"{seed}:sessions"))
-        self.renders: dict[str, RenderJob] = {}
-        self.assets: dict[str, Path] = {}  # cdn path -> file
+        self.renders = Renders(
+            self.rng,
+            self.clock,
+            self.data_dir / "renders",
+            self._encode_render,
+            duration_s=self.profile.render_s,
+            free_tier_blocked=self.settings.free_tier_export_blocked,
+        )
+        self.assets = Assets(self.data_dir / "uploads", self.new_id, self.profile)
 
     def reset(self) -> None:
         """`POST /_mock/reset`: no tokens, sessions, renders, journal or faults; clock at start."""
@@ -93,9 +101,7 @@ class Backend:
             if op.task is not None:
                 op.task.cancel()
         self.operations.clear()
-        for fut in self.render_tasks.values():
-            fut.cancel()
-        self.render_tasks.clear()
+        self.renders.reset()
         self.faults.clear()
         self.journal.clear()
         self.clock.reset()
@@ -113,8 +119,7 @@ class Backend:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        for fut in self.render_tasks.values():
-            fut.cancel()
+        self.renders.close()
         self._render_pool.shutdown(wait=False, cancel_futures=True)
         self.store.close()
 
@@ -224,140 +229,83 @@ class Backend:
 
     # ------------------------------------------------------------------ uploads
 
-    def register_asset(
-        self,
-        session: Session,
-        filename: str,
-        path: Path | None,
-        info: media.MediaInfo,
-        digest: str,
-        cdn_url: str,
-    ) -> dict[str, Any]:
-        """List a kept file (or, for a remote URL, `path` None) in the session's `video_infos` (B-UPL-11)."""
-        asset_id = self.new_id("asset")
-        if path is not None:
-            cdn_path = f"uploads/{asset_id}/{filename}"
-            self.assets[cdn_path] = path
-            cdn_url = f"{cdn_url}/cdn/{cdn_path}"
-        entry = {
-            "filename": filename,
-            "file_type": info.file_type,
-            "cdn_url": cdn_url,
-            "duration": info.duration,
-            "width": info.width,
-            "height": info.height,
-            "fps": info.fps,
-            "hash": digest,
-        }
-        session.video_infos.append({**entry, "id": asset_id, "source": "upload"})
-        return entry
+    async def upload_files(
+        self, session: Session, files: Sequence[ReceivedFile], base_url: str
+    ) -> list[dict[str, Any]]:
+        """Check each received file's content against its extension, probe it, keep it, list it in
+        the session's state (B-UPL-04..07, B-UPL-11); any bad file refuses the whole request."""
+        checked = []
+        for file in files:
+            self.assets.check_content(file)
+            info = await asyncio.to_thread(media.probe, file.path)
+            self.assets.check_probe(file.filename, info)
+            checked.append((file, info))
+        self._still_there(session)
+        entries = []
+        for file, info in checked:
+            kept = self.assets.place(file.filename)
+            file.path.replace(kept)
+            entries.append(self.assets.register(session, file.filename, kept, info, file.digest, base_url))
+        return entries
+
+    async def upload_urls(
+        self, session: Session, urls: Sequence[str], base_url: str, own_host: str
+    ) -> list[dict[str, Any]]:
+        """Files by URL (B-UPL-03, B-UPL-13). The mock stays offline: a URL of this mock's own /cdn/
+        (`own_host`) is copied from its store; any other is taken on trust and described from its
+        extension, with no fetch (README: offline)."""
+        accepted = [self.assets.accepted_url(url) for url in urls]
+        entries = []
+        for remote in accepted:
+            local = self._own_file(remote.url, own_host)
+            info = (
+                await asyncio.to_thread(media.probe, local) if local is not None else remote_info(remote.kind)
+            )
+            digest = hashlib.sha256(remote.url.encode()).hexdigest()[:32]
+            self._still_there(session)
+            if local is not None:  # a copy, so that the session owns its file
+                copy = self.assets.place(remote.filename)
+                await asyncio.to_thread(shutil.copyfile, local, copy)
+                local = copy
+            cdn_url = base_url if local is not None else remote.url
+            entries.append(self.assets.register(session, remote.filename, local, info, digest, cdn_url))
+        return entries
+
+    def _own_file(self, url: str, own_host: str) -> Path | None:
+        parts = urlsplit(url)
+        if parts.netloc != own_host or not parts.path.startswith("/cdn/"):
+            return None
+        local = self.served_file(parts.path.removeprefix("/cdn/"))
+        return local if local is not None and local.exists() else None
+
+    def _still_there(self, session: Session) -> None:
+        """1002 for a session a reset threw away while its upload was being read or probed (U-16)."""
+        if self.sessions.sessions.get(session.session_id) is not session:
+            raise session_not_found(session.session_id)
+
+    def served_file(self, cdn_path: str) -> Path | None:
+        """The file behind `/cdn/<cdn_path>`: a kept upload or a completed render's MP4."""
+        if cdn_path.startswith(RENDER_RESULTS):
+            return self.renders.file(cdn_path.removeprefix(RENDER_RESULTS))
+        return self.assets.get(cdn_path)
 
     # ------------------------------------------------------------------ renders
 
     def submit_render(
-        self, account: Account, body: dict[str, Any], headers_present: bool, render_fault: str | None
+        self, account: Account, request: RenderRequest, headers_present: bool, render_fault: str | None
     ) -> RenderJob:
-        """B-REN-01..04, B-ATTR-08, U-14, U-15."""
-        render_id = body.get("id")
-        if not isinstance(render_id, str) or not render_id.strip() or len(render_id) > 128:
-            raise bad_request("`id` is required: a unique string such as render_<timestamp>")
-        session_id = body.get("sessionId")
-        if session_id is None and "session_id" in body:
-            raise bad_request("render submit takes camelCase `sessionId` (the one camelCase field)")
-        if not isinstance(session_id, str):
-            raise bad_request("`sessionId` is required (camelCase)")
-        draft = body.get("draft")
-        if not isinstance(draft, dict):
-            raise bad_request("`draft` must be the draft object from the state endpoint")
-        output = body.get("output", {"format": "mp4", "quality": "high"})
-        if not isinstance(output, dict) or output.get("format", "mp4") != "mp4":
-            raise bad_request("`output.format` must be mp4")
-        session = self.sessions.owned(account, session_id)
-        blocked = account.tier == "free" and self.settings.free_tier_export_blocked
-        if account.tier in ("anonymous", "free") and not headers_present:
-            blocked = True
-        if blocked:
-            raise ApiError(
-                402, "Export not available on the free plan: register or upgrade to unlock export", status=402
-            )
-        try:
-            media.check_draft(draft)  # B-STATE-05 and a renderable shape; refused before any job exists
-        except ValueError as exc:
-            raise bad_request(f"The draft cannot be rendered: {exc}") from None
-        if render_id in self.renders:
-            raise conflict(f"Render id already used: {render_id}; retry with a new id")
-        low, high = self.profile.render_s
-        job = RenderJob(
-            id=render_id,
-            owner=account.user_id,
-            session_id=session.session_id,
-            draft=draft,
-            submitted_at=self.clock.now(),
-            duration_s=self.rng.uniform(low, high),
-            output_path=self.data_dir / "renders" / render_file_name(render_id),
+        """B-REN-01..04, B-ATTR-08, U-14, U-15: the session must be the caller's (1002), then the
+        render registry decides (state/renders.py)."""
+        session = self.sessions.owned(account, request.session_id)
+        return self.renders.submit(
+            account,
+            session.session_id,
+            request.render_id,
+            request.draft,
+            attributed=headers_present,
             fault=render_fault,
         )
-        self.renders[render_id] = job
-        if render_fault is None:
-            self.render_tasks[render_id] = asyncio.get_running_loop().run_in_executor(
-                self._render_pool, media.render_draft, draft, job.output_path
-            )
-        return job
 
-    def render_job(self, account: Account, render_id: str) -> RenderJob:
-        job = self.renders.get(render_id)
-        if job is None or job.owner != account.user_id:
-            raise not_found(f"Render not found: {render_id:.128}")
-        return job
-
-    async def observe_render(self, job: RenderJob) -> RenderJob:
-        """Advance a job to where virtual time (or, at scale 0, the reads) say it is."""
-        job.reads += 1
-        status, progress = job.target(self.clock.now(), self.clock.time_scale)
-        if status == "completed":
-            fut = self.render_tasks.get(job.id)
-            try:
-                if fut is None:
-                    raise RuntimeError("no render output")
-                result = await asyncio.shield(fut)
-            except asyncio.CancelledError:
-                if fut is None or not fut.cancelled():
-                    raise  # this request itself is being cancelled
-                # A cancel or a reset threw the encoding away while this poll waited for it.
-                job.move("failed", job.progress, self.clock.now(), reason="cancelled")
-                return job
-            except Exception as exc:  # an encoder failure is a failed render, not a 500
-                log.warning("render %s failed: %s", job.id, exc)
-                job.move("failed", job.progress, self.clock.now(), reason="render failed")
-                return job
-            job.output_bytes = result.size_bytes
-            job.output_duration_s = result.duration_s
-            # The URL quotes the file's name (render_body); its path arrives decoded, as the name.
-            self.assets[f"render-result/{job.output_path.name}"] = job.output_path
-        reason = "render failed" if status == "failed" else None
-        job.move(status, progress, self.clock.now(), reason=reason)
-        return job
-
-    def cancel_render(self, job: RenderJob) -> RenderJob:
-        """U-14: cancelling ends the job as `failed` with reason `cancelled`; a finished job stays."""
-        if not job.finished:
-            job.move("failed", job.progress, self.clock.now(), reason="cancelled")
-            fut = self.render_tasks.pop(job.id, None)
-            if fut is not None:
-                fut.cancel()
-        return job
-
-
-def render_file_name(render_id: str) -> str:
-    """The file of one render: `<id>.mp4` for ids of lower-case letters, digits, `-`, `_` and `.`
-    (B-REN-14: `render_xxx.mp4`); every other character is %XX-escaped, upper case included, so
-    that distinct ids never share a file, even on a case-insensitive file system (`x.render`,
-    `x_render` and `X_render` are three files). Names too long for a file system are a digest,
-    marked with a `+`, which no escaped name holds."""
-    escaped = "".join(
-        ch if ch in _FILE_SAFE else "".join(f"%{byte:02X}" for byte in ch.encode("utf-8", "surrogatepass"))
-        for ch in render_id
-    )
-    if len(escaped) > MAX_FILE_STEM:
-        escaped = "+" + hashlib.sha256(render_id.encode("utf-8", "surrogatepass")).hexdigest()
-    return f"{escaped}.mp4"
+    def _encode_render(self, draft: dict[str, Any], path: Path) -> asyncio.Future[media.RenderResult]:
+        # Renders run on threads of their own, a few at a time (bench/bench_render.py).
+        return asyncio.get_running_loop().run_in_executor(self._render_pool, media.render_draft, draft, path)

@@ -18,8 +18,8 @@ from typing import Any
 
 from contracts.profiles import Profile
 from contracts.spec import load_openapi
-from mockserver.api.requests import upload_url_pattern
 from mockserver.settings import Settings
+from mockserver.state.assets import upload_url_pattern
 
 WHEN = "x-twin-when"
 COMPONENT_REF = re.compile(r"^#/components/(schemas|responses)/([^/]+)$")

@@ -211,32 +211,47 @@ def _title(clause: str, whole: str, quotes: list[str]) -> dict[str, Any]:
 def _effect(clause: str, in_transition: bool) -> dict[str, Any]:
     """The effect a clause names: a reframing (crop), a motion (zoom, speed), a look, or a tint."""
     if words.CROP.search(clause) or words.CROP_ZH_SHAPE.search(clause):
-        ratio = _RATIO.search(clause)
-        aspect = _first(words.ASPECTS, clause)
-        percent = parse_percent(clause)
-        if aspect:
-            value: str | None = aspect
-        elif ratio:
-            a, b = (group for group in ratio.groups() if group is not None)
-            value = f"{a}:{b}"
-        elif percent is not None:
-            value = f"{percent:g}%"
-        else:
-            value = None  # "crop the video": to what? (answered with a question)
-        return {"name": "crop", "value": value}
+        return {"name": "crop", "value": _crop_shape(clause)}
     if words.ZOOM.search(clause) and not in_transition:
-        percent = parse_percent(clause)
-        factor = parse_factor(clause)
-        if percent is None and factor is not None:
-            percent = round(factor * 100)
-        name = "zoom_out" if words.ZOOM_OUT.search(clause) else "zoom_in"
-        return {"name": name, "value": f"{percent:g}%" if percent is not None else None}
+        return _zoom(clause)
     if words.SPEED.search(clause):
-        factor = parse_factor(clause)
-        if factor is None:
-            percent = parse_percent(clause)
-            factor = percent / 100 if percent else (0.5 if words.SPEED_SLOWER.search(clause) else 2.0)
-        return {"name": "speed", "value": f"{factor:g}x"}
+        return {"name": "speed", "value": f"{_speed_factor(clause):g}x"}
+    return _look(clause)
+
+
+def _crop_shape(clause: str) -> str | None:
+    """ "1:1", "9:16", "80%"; None for "crop the video" (to what? answered with a question)."""
+    aspect = _first(words.ASPECTS, clause)
+    if aspect:
+        return aspect
+    ratio = _RATIO.search(clause)
+    if ratio:
+        a, b = (group for group in ratio.groups() if group is not None)
+        return f"{a}:{b}"
+    percent = parse_percent(clause)
+    return f"{percent:g}%" if percent is not None else None
+
+
+def _zoom(clause: str) -> dict[str, Any]:
+    percent = parse_percent(clause)
+    factor = parse_factor(clause)
+    if percent is None and factor is not None:
+        percent = round(factor * 100)
+    name = "zoom_out" if words.ZOOM_OUT.search(clause) else "zoom_in"
+    return {"name": name, "value": f"{percent:g}%" if percent is not None else None}
+
+
+def _speed_factor(clause: str) -> float:
+    """ "2x", "at 150%", else half for "slower" and double for any other speed change."""
+    factor = parse_factor(clause)
+    if factor is not None:
+        return factor
+    percent = parse_percent(clause)
+    return percent / 100 if percent else (0.5 if words.SPEED_SLOWER.search(clause) else 2.0)
+
+
+def _look(clause: str) -> dict[str, Any]:
+    """A named look, a tint of a colour, "<word> filter", else a colour grade."""
     named = _first(words.EFFECTS, clause)
     if named:
         return {"name": named}
@@ -365,46 +380,55 @@ _TIMED: frozenset[EditOp] = frozenset({"title", "subtitles", "transition", "effe
 def parse_edits(text: str) -> tuple[Edit, ...]:
     """The edits a message asks for, clause by clause ("remove the title and add jazz music at 30%").
 
-    A moment in a clause of its own ("at 2 seconds, add a whoosh") belongs to the next edit.
+    A moment in a clause of its own ("at 2 seconds, add a whoosh") belongs to the next edit; a
+    clause without a verb after a removal ("remove the music and the title") goes on removing.
     """
     quotes = quoted_texts(text)
     masked = QUOTED_TEXT.sub(lambda m: _PLACEHOLDER.format(m.start()), text).lower()
     edits: list[Edit] = []
-    seen: set[tuple[str, str]] = set()
-
-    def add(edit: Edit) -> None:
-        key = (edit.op, str(edit.params.get("target", "")))
-        if key not in seen:
-            seen.add(key)
-            edits.append(edit)
-
     removing = False
     pending: Moment | None = None
     for clause in _CLAUSE_SPLIT.split(masked):
         if not clause.strip():
             continue
-        moment = parse_moment(clause)
-        # "remove the music and the title": a clause without a verb goes on removing.
-        removing = bool(words.REMOVE.search(clause)) or (removing and not words.ADD_VERBS.search(clause))
-        cut = words.CUT.search(clause) and not re.search(r"\bcut\s+to\b", clause)
-        cut_target = cut and parse_duration_s(clause) is None and parse_percent(clause) is None
-        if removing or (cut_target and _remove_targets(clause)):  # "cut the music"
-            removing = True
-            for target in _remove_targets(clause):
-                add(Edit("remove", target))
+        removing = _removes(clause, removing)
+        if removing:
+            edits += [Edit("remove", target) for target in _remove_targets(clause)]
             continue
+        moment = parse_moment(clause)
         ops = _adding_ops(clause)
         if not ops:
             pending = moment if moment is not None else pending
             continue
         at = moment if moment is not None else pending
         pending = None
-        for op in ops:
-            params = _edit_params(op, clause, masked, quotes)
-            if op in _TIMED and at is not None:
-                params["at"] = at
-            add(Edit(op, params))
-    return tuple(edits)
+        edits += [_adding_edit(op, clause, masked, quotes, at) for op in ops]
+    return _first_of_each(edits)
+
+
+def _removes(clause: str, removing: bool) -> bool:
+    """Whether a clause takes something away: a removal verb, a verbless clause after one, or
+    "cut" with a target and no length ("cut the music", not "cut it to 5 seconds")."""
+    if words.REMOVE.search(clause) or (removing and not words.ADD_VERBS.search(clause)):
+        return True
+    cut = words.CUT.search(clause) and not re.search(r"\bcut\s+to\b", clause)
+    cut_target = cut and parse_duration_s(clause) is None and parse_percent(clause) is None
+    return bool(cut_target and _remove_targets(clause))
+
+
+def _adding_edit(op: EditOp, clause: str, whole: str, quotes: list[str], at: Moment | None) -> Edit:
+    params = _edit_params(op, clause, whole, quotes)
+    if op in _TIMED and at is not None:
+        params["at"] = at
+    return Edit(op, params)
+
+
+def _first_of_each(edits: list[Edit]) -> tuple[Edit, ...]:
+    """One edit per op (per target, for removals): the first the message names."""
+    first: dict[tuple[str, str], Edit] = {}
+    for edit in edits:
+        first.setdefault((edit.op, str(edit.params.get("target", ""))), edit)
+    return tuple(first.values())
 
 
 def classify(text: str) -> Intent:

@@ -14,7 +14,7 @@ with silence (B-SSE-09).
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from mockserver.agent.intents import Edit
@@ -361,7 +361,7 @@ def _sticker(draft: Draft, used: set[str], params: dict[str, Any]) -> None:
     _add_segment(draft, used, TEXT, STICKER_KIND, "Stickers", segment)
 
 
-def _trim(draft: Draft, params: dict[str, Any]) -> None:
+def _trim(draft: Draft, used: set[str], params: dict[str, Any]) -> None:
     length = int(draft.get("d") or 0)
     seconds = params.get("seconds")
     target = round(float(seconds) * 1000) if seconds else round(length * 2 / 3 / 1000) * 1000
@@ -385,33 +385,63 @@ def _base(label: str) -> str:
     return label.split(" ", 1)[0]
 
 
-def _remove(draft: Draft, target: str, name: str | None = None) -> None:
-    if target == "bgm":
-        music = bgm_track(draft)
-        draft["t"] = [track for track in draft["t"] if track is not music]
-    elif target == "sounds":
-        draft["t"] = [track for track in draft["t"] if not is_sound_track(track)]
-    elif target in ("title", "subtitles", "stickers"):
-        kind = {"title": "title", "subtitles": "subtitle", "stickers": STICKER_KIND}[target]
+def _remove(draft: Draft, used: set[str], params: dict[str, Any]) -> None:
+    target = str(params.get("target"))
+    remover = _REMOVERS.get(target)
+    if remover is None:
+        raise ValueError(f"cannot remove {target!r}")
+    remover(draft, params.get("name"))
+
+
+def _remove_bgm(draft: Draft, name: str | None) -> None:
+    music = bgm_track(draft)
+    draft["t"] = [track for track in draft["t"] if track is not music]
+
+
+def _remove_sounds(draft: Draft, name: str | None) -> None:
+    draft["t"] = [track for track in draft["t"] if not is_sound_track(track)]
+
+
+def _remove_texts(kind: str) -> Callable[[Draft, str | None], None]:
+    """A remover of every text segment of one kind (title, subtitle, sticker)."""
+
+    def remove(draft: Draft, name: str | None) -> None:
         for track in draft["t"]:
             if track.get("tt") == TEXT:
                 track["sg"] = [seg for seg in track["sg"] if text_kind(track, seg) != kind]
-    elif target == "effects":
-        for seg in video_segments(draft):
-            meta = seg.get("m", {})
-            kept = [e for e in meta.get("effects", []) if name is not None and _base(str(e)) != name]
-            if kept:
-                meta["effects"] = kept
-            else:
-                meta.pop("effects", None)
-    elif target == "transitions":
-        for seg in video_segments(draft):
-            seg.get("m", {}).pop("transition_in", None)
-    else:
-        raise ValueError(f"cannot remove {target!r}")
+
+    return remove
 
 
-def _effect(draft: Draft, params: dict[str, Any]) -> None:
+def _remove_effects(draft: Draft, name: str | None) -> None:
+    """Every effect, or every effect called `name` whatever its value."""
+    for seg in video_segments(draft):
+        meta = seg.get("m", {})
+        kept = [e for e in meta.get("effects", []) if name is not None and _base(str(e)) != name]
+        if kept:
+            meta["effects"] = kept
+        else:
+            meta.pop("effects", None)
+
+
+def _remove_transitions(draft: Draft, name: str | None) -> None:
+    for seg in video_segments(draft):
+        seg.get("m", {}).pop("transition_in", None)
+
+
+#: What `remove` does per target (intents.REMOVE_TARGETS).
+_REMOVERS: dict[str, Callable[[Draft, str | None], None]] = {
+    "bgm": _remove_bgm,
+    "sounds": _remove_sounds,
+    "title": _remove_texts("title"),
+    "subtitles": _remove_texts("subtitle"),
+    "stickers": _remove_texts(STICKER_KIND),
+    "effects": _remove_effects,
+    "transitions": _remove_transitions,
+}
+
+
+def _effect(draft: Draft, used: set[str], params: dict[str, Any]) -> None:
     """An effect on the clip playing `at` (every clip without a moment). An effect with a value
     replaces the same effect's other value ("zoom_in 120%" -> "zoom_in 140%"); normal speed
     ("speed 1x") takes the speed effect away."""
@@ -431,7 +461,7 @@ def _effect(draft: Draft, params: dict[str, Any]) -> None:
             meta.pop("effects", None)
 
 
-def _transition(draft: Draft, params: dict[str, Any]) -> None:
+def _transition(draft: Draft, used: set[str], params: dict[str, Any]) -> None:
     for seg in segments_at(draft, params.get("at")):
         seg.setdefault("m", {})["transition_in"] = str(params.get("style") or "fade")
 
@@ -442,29 +472,25 @@ def apply_edit(draft: Draft | None, edit: Edit) -> Draft:
     result.setdefault("t", [])
     result["m"] = {**DEFAULT_CANVAS, **result.get("m", {})}
     finish(result)
-    used = _used_ids(result)
-    params = edit.params
-    if edit.op == "title":
-        _title(result, used, params)
-    elif edit.op == "bgm":
-        _bgm(result, used, params)
-    elif edit.op == "subtitles":
-        _subtitles(result, used, params)
-    elif edit.op == "transition":
-        _transition(result, params)
-    elif edit.op == "effect":
-        _effect(result, params)
-    elif edit.op == "sound":
-        _sound(result, used, params)
-    elif edit.op == "sticker":
-        _sticker(result, used, params)
-    elif edit.op == "trim":
-        _trim(result, params)
-    elif edit.op == "remove":
-        _remove(result, str(params.get("target")), params.get("name"))
-    else:
+    apply = _APPLY.get(edit.op)
+    if apply is None:
         raise ValueError(f"unknown edit op {edit.op!r}")
+    apply(result, _used_ids(result), edit.params)
     return finish(result)
+
+
+#: How each edit op changes a draft in place: (draft, ids in use, params).
+_APPLY: dict[str, Callable[[Draft, set[str], dict[str, Any]], None]] = {
+    "title": _title,
+    "bgm": _bgm,
+    "subtitles": _subtitles,
+    "transition": _transition,
+    "effect": _effect,
+    "sound": _sound,
+    "sticker": _sticker,
+    "trim": _trim,
+    "remove": _remove,
+}
 
 
 def apply_edits(draft: Draft | None, edits: Iterable[Edit]) -> Draft:

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from starlette.requests import Request
 from starlette.responses import Response
 
-from mockserver.api.common import authenticate, backend_of, ok, read_json, text_field
-from mockserver.api.requests import conforming
+from mockserver.api.common import authenticate, backend_of, ok, read_json
+from mockserver.api.requests import ClaimRequest
 
 
 async def anonymous_token(request: Request) -> Response:
@@ -35,9 +35,6 @@ async def anonymous_token(request: Request) -> Response:
 async def claim_token(request: Request) -> Response:
     """POST /api/auth/claim-token: a `clm_` token for the browser link (B-AUTH-19/20, B-CLI-19)."""
     account = authenticate(request)
-    body = conforming(await read_json(request), "ClaimTokenRequest")
-    task_id = text_field(body, "task_id")
-    session_id = text_field(body, "session_id")
-    assert task_id is not None and session_id is not None
-    value = backend_of(request).claim_token(account, task_id, session_id)
+    claim = ClaimRequest.from_body(await read_json(request))
+    value = backend_of(request).claim_token(account, claim.task_id, claim.session_id)
     return ok(request, {"claim_token": value, "expires_in": 604800})

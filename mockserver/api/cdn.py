@@ -13,7 +13,7 @@ from mockserver.errors import not_found
 
 async def serve(request: Request) -> Response:
     path = request.path_params["path"]
-    local = backend_of(request).assets.get(path)
+    local = backend_of(request).served_file(path)
     if local is None or not local.is_file():
         raise not_found(f"No such file: /cdn/{path[:200]}")
     note_code(request, 0)

@@ -5,19 +5,17 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from mockserver.api.common import authenticate, backend_of, ok, read_json, text_field
-from mockserver.api.requests import conforming
+from mockserver.api.common import authenticate, backend_of, ok, read_json
+from mockserver.api.requests import SessionRequest
 
 
 async def create_session(request: Request) -> Response:
     """POST /api/tasks/{user_id}/with-session/nemo_agent (B-SESS-01/03/05/06)."""
     backend = backend_of(request)
     account = authenticate(request)
-    body = conforming(await read_json(request, required=False), "CreateSessionRequest")  # U-12 first
+    wanted = SessionRequest.from_body(await read_json(request, required=False))  # U-12 first
     backend.resolve_user(account, request.path_params["user_id"])
-    task_name = (text_field(body, "task_name", required=False) or "").strip() or "project"  # B-SESS-06
-    language = text_field(body, "language", required=False, max_len=35)
-    session = backend.create_session(account, task_name, language)
+    session = backend.create_session(account, wanted.task_name, wanted.language)
     data = {"task_id": session.task_id, "session_id": session.session_id}
     if backend.settings.session_user_id:
         data["user_id"] = account.user_id

@@ -9,8 +9,8 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 
 from mockserver.api.common import attribution_present, authenticate, backend_of, note_code, plain, read_json
-from mockserver.api.requests import conforming
-from mockserver.errors import bad_request, conflict
+from mockserver.api.requests import RenderRequest
+from mockserver.errors import conflict
 from mockserver.state.renders import RenderJob
 
 
@@ -66,36 +66,33 @@ async def submit(request: Request) -> Response:
     """POST /api/render/proxy/lambda (B-REN-01/02/03/04, B-ATTR-08, B-REN-15: free of credits)."""
     backend = backend_of(request)
     account = authenticate(request)
-    body = await read_json(request)
-    if "session_id" in body and "sessionId" not in body:
-        raise bad_request("render submit takes camelCase `sessionId` (the one camelCase field, B-ENV-05)")
-    conforming(body, "RenderSubmitRequest")
+    render = RenderRequest.from_body(await read_json(request))
     rule = backend.faults.take("POST", request.url.path, ("render",)) if backend.faults else None
-    job = backend.submit_render(account, body, attribution_present(request), rule.value if rule else None)
+    job = backend.submit_render(account, render, attribution_present(request), rule.value if rule else None)
     return plain(request, submit_body(request, job))
 
 
 async def poll(request: Request) -> Response:
     """GET /api/render/proxy/lambda/{render_id} (B-REN-05/09)."""
-    backend = backend_of(request)
+    renders = backend_of(request).renders
     account = authenticate(request)
-    job = await backend.observe_render(backend.render_job(account, request.path_params["render_id"]))
+    job = await renders.observe(renders.owned(account, request.path_params["render_id"]))
     return plain(request, render_body(request, job))
 
 
 async def cancel(request: Request) -> Response:
     """POST /api/render/proxy/lambda/{render_id}/cancel (B-REN-12, U-14)."""
-    backend = backend_of(request)
+    renders = backend_of(request).renders
     account = authenticate(request)
-    job = backend.cancel_render(backend.render_job(account, request.path_params["render_id"]))
+    job = renders.cancel(renders.owned(account, request.path_params["render_id"]))
     return plain(request, render_body(request, job))
 
 
 async def download(request: Request) -> Response:
     """GET /api/render/proxy/{render_id}/download: the file itself (B-REN-13); 409 before completion."""
-    backend = backend_of(request)
+    renders = backend_of(request).renders
     account = authenticate(request)
-    job = await backend.observe_render(backend.render_job(account, request.path_params["render_id"]))
+    job = await renders.observe(renders.owned(account, request.path_params["render_id"]))
     if job.status != "completed" or not job.output_path.exists():
         raise conflict(f"Render {job.id} is {job.status}: download once it is completed")
     note_code(request, 0)

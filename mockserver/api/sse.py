@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
 from mockserver.api.common import authenticate, backend_of, note_code, read_json
-from mockserver.api.requests import conforming
+from mockserver.api.requests import RunRequest
 from mockserver.errors import ApiError
 from mockserver.operations import Operation
 
@@ -50,43 +48,19 @@ class EventStream(Response):
             await chunks.aclose()
 
 
-#: ADK's camelCase spellings of the run request's keys (B-ADK-09), read as their snake_case names.
-CAMEL_CASE = {
-    "appName": "app_name",
-    "userId": "user_id",
-    "sessionId": "session_id",
-    "newMessage": "new_message",
-}
-
-
-def run_request(body: dict[str, Any]) -> dict[str, Any]:
-    """The run request in snake_case, held to RunSseRequest (B-SSE-02, B-ADK-01, U-12)."""
-    for camel, snake in CAMEL_CASE.items():
-        if camel in body and snake not in body:
-            body[snake] = body.pop(camel)
-    return conforming(body, "RunSseRequest")
-
-
-def message_text(body: dict[str, Any]) -> str:
-    """The user's text from `new_message.parts[].text` (B-SSE-02, B-ADK-01), parts joined by lines."""
-    return "\n".join(part["text"] for part in body["new_message"]["parts"])
-
-
 async def run_sse(request: Request) -> Response:
     backend = backend_of(request)
     account = authenticate(request)  # U-09: 1001 as JSON before any stream
-    body = run_request(await read_json(request))
-    session_id = body["session_id"]
-    backend.resolve_user(account, body.get("user_id"))  # B-SSE-03
-    text = message_text(body)
+    run = RunRequest.from_body(await read_json(request))
+    backend.resolve_user(account, run.user_id)  # B-SSE-03
     try:
-        session = backend.sessions.owned(account, session_id)
+        session = backend.sessions.owned(account, run.session_id)
     except ApiError:
         if backend.settings.dialect == "adk":  # B-ADK-07
             note_code(request, 404)
-            return JSONResponse({"detail": f"Session not found: {session_id:.64}"}, status_code=404)
+            return JSONResponse({"detail": f"Session not found: {run.session_id:.64}"}, status_code=404)
         raise
     rule = backend.faults.take("POST", request.url.path, ("sse",)) if backend.faults else None
-    op = backend.start_turn(account, session, text, rule.value if rule else None)
+    op = backend.start_turn(account, session, run.text, rule.value if rule else None)
     note_code(request, 0)
     return EventStream(op)

@@ -1,64 +1,44 @@
 """POST /api/upload-video/nemo_agent/{user_id}/{session_id}: multipart files or JSON URLs (B-UPL-*).
 
-Bodies are streamed to disk part by part; the profile's cap is enforced per file while reading
-(U-13). A request with any bad file is refused whole and nothing of it is kept. The rest of an
-oversized body is read and thrown away, so that clients still see the 4002 answer.
+The multipart reader is wire parsing: it streams the body to disk part by part, enforcing the
+profile's cap per file while reading (U-13), and hands the backend typed `ReceivedFile`s. What a
+file then becomes (checked, probed, kept, listed) is decided in `mockserver.state.assets`. A
+request with any bad file is refused whole and nothing of it is kept. The rest of an oversized
+body is read and thrown away, so that clients still see the 4002 answer.
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import re
 import shutil
-import unicodedata
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath, PureWindowsPath
+from pathlib import Path
 from typing import IO, Any
-from urllib.parse import urlsplit
 
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import Request
 from starlette.responses import Response
 
-from mockserver import media
 from mockserver.api.common import authenticate, backend_of, body_chunks, ok, read_json
-from mockserver.api.requests import upload_url_pattern
+from mockserver.api.requests import UrlUploadRequest
 from mockserver.backend import Backend
-from mockserver.errors import FILE_TOO_LARGE, UNSUPPORTED_FILE, ApiError, bad_request, session_not_found
-from mockserver.state.sessions import Session
+from mockserver.errors import ApiError, bad_request
+from mockserver.state.assets import (
+    MAX_FILES,
+    SNIFF_BYTES,
+    ReceivedFile,
+    extension,
+    safe_filename,
+    too_large,
+    unsupported,
+)
 
 FILE_FIELDS = (b"files", b"file")  # B-UPL-02; `file` accepted too
-MAX_FILES = 20
-MAX_FILENAME = 180
-SNIFF_BYTES = 64
 MAX_PART_HEADER = 16 * 1024  # long hostile file names get cut to size, not refused
 #: RFC 2046 5.1.1: a boundary is 1 to 70 of these characters, the last one not a space.
 MAX_BOUNDARY = 70
 BOUNDARY_CHARS = re.compile(rb"[0-9A-Za-z'()+_,\-./:=? ]*[0-9A-Za-z'()+_,\-./:=?]")
-
-
-def safe_filename(raw: str) -> str:
-    """A hostile name ("../../x", NUL, a Windows path, 10 kB of text) made into a plain file name."""
-    name = PureWindowsPath(PurePosixPath(raw).name).name
-    name = "".join(
-        ch for ch in unicodedata.normalize("NFC", name) if ch.isprintable() and ch not in '<>:"|?*\\/'
-    )
-    name = name.strip().rstrip(" .")
-    if name.startswith("."):  # no hidden files; keep the extension of ".png"
-        name = "upload" + name
-    if len(name) > MAX_FILENAME:
-        stem, dot, ext = name.rpartition(".")
-        name = (
-            (stem[: MAX_FILENAME - len(ext) - 1] + dot + ext)
-            if dot and len(ext) <= 8
-            else name[:MAX_FILENAME]
-        )
-    return name or "upload"
-
-
-def extension(name: str) -> str:
-    return name.rpartition(".")[2].lower() if "." in name else ""
 
 
 @dataclass(slots=True)
@@ -131,7 +111,7 @@ class UploadReader:
             return
         filename = safe_filename(raw_filename.decode("utf-8", "replace"))
         if self.backend.profile.extension_type(extension(filename)) is None:
-            self.error = unsupported(filename, self.backend)
+            self.error = unsupported(filename, self.backend.profile)
             self._skip_part = True
             return
         if not self.files:
@@ -159,35 +139,43 @@ class UploadReader:
             self._current.handle.close()
         self._current = None
 
+    def received(self) -> list[ReceivedFile]:
+        """The files read, as the backend takes them."""
+        return [
+            ReceivedFile(item.filename, item.path, item.size, bytes(item.head), item.digest.hexdigest()[:32])
+            for item in self.files
+        ]
+
     def discard(self) -> None:
         for incoming in self.files:
             incoming.handle.close()
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def unsupported(filename: str, backend: Backend, why: str = "") -> ApiError:
-    formats = ", ".join(ext for exts in backend.profile.accepted_formats.values() for ext in exts)
-    reason = f" ({why})" if why else ""
-    return ApiError(UNSUPPORTED_FILE, f"Unsupported file type: {filename}{reason}. Supported: {formats}")
-
-
-def too_large(filename: str, cap: int) -> ApiError:
-    return ApiError(
-        FILE_TOO_LARGE,
-        f"File too large: {filename} is over the {cap // (1024 * 1024)} MB limit; compress or trim it",
-    )
-
-
 async def upload(request: Request) -> Response:
+    """Files (multipart, B-UPL-02) or URLs (JSON, B-UPL-03) into a session the caller owns."""
     backend = backend_of(request)
     account = authenticate(request)
     backend.resolve_user(account, request.path_params["user_id"])
     session = backend.sessions.owned(account, request.path_params["session_id"])
+    base_url = str(request.base_url).rstrip("/")
     content_type, params = parse_options_header(request.headers.get("content-type", ""))
     if content_type == b"application/json":
-        return await upload_urls(request, backend, session)
-    boundary = params.get(b"boundary")
-    if content_type != b"multipart/form-data" or not boundary:
+        wanted = UrlUploadRequest.from_body(await read_json(request))
+        files = await backend.upload_urls(session, wanted.urls, base_url, request.url.netloc)
+        return ok(request, {"files": files, "session_state_applied": True})
+    boundary = params.get(b"boundary") if content_type == b"multipart/form-data" else None
+    reader = await read_multipart(request, backend, boundary)
+    try:
+        files = await backend.upload_files(session, reader.received(), base_url)
+    finally:
+        reader.discard()
+    return ok(request, {"files": files, "session_state_applied": True})
+
+
+async def read_multipart(request: Request, backend: Backend, boundary: bytes | None) -> UploadReader:
+    """The files of a multipart body, on disk; the reader's `discard()` removes what is left of them."""
+    if not boundary:
         raise bad_request('Upload as multipart/form-data with field `files`, or JSON {"urls": [...]}')
     if len(boundary) > MAX_BOUNDARY or not BOUNDARY_CHARS.fullmatch(boundary):
         raise bad_request(
@@ -209,104 +197,7 @@ async def upload(request: Request) -> Response:
             raise reader.error
         if not reader.files:
             raise bad_request("No file in the multipart field `files`")
-        base_url = str(request.base_url).rstrip("/")
-        return ok(request, await register(backend, session, reader, base_url))
-    finally:
+    except BaseException:
         reader.discard()
-
-
-def still_there(backend: Backend, session: Session) -> None:
-    """1002 for a session a reset threw away while its upload was being read or probed (U-16)."""
-    if backend.sessions.sessions.get(session.session_id) is not session:
-        raise session_not_found(session.session_id)
-
-
-async def register(backend: Backend, session: Session, reader: UploadReader, base_url: str) -> dict[str, Any]:
-    """Check each file's content against its extension, probe it, keep it, list it in state."""
-    checked = []
-    for incoming in reader.files:
-        family = media.sniff(bytes(incoming.head))
-        ext = extension(incoming.filename)
-        if not media.content_matches_extension(ext, family):
-            raise unsupported(incoming.filename, backend, "its content is not what its extension says")
-        info = await asyncio.to_thread(media.probe, incoming.path)
-        if info.file_type is None:
-            raise unsupported(incoming.filename, backend, "the file could not be read")
-        checked.append((incoming, info))
-    still_there(backend, session)
-    files = []
-    for incoming, info in checked:
-        keep_dir = backend.data_dir / "uploads" / backend.new_id("f")
-        keep_dir.mkdir(parents=True)
-        kept = keep_dir / incoming.filename
-        incoming.path.replace(kept)
-        files.append(
-            backend.register_asset(
-                session, incoming.filename, kept, info, incoming.digest.hexdigest()[:32], base_url
-            )
-        )
-    return {"files": files, "session_state_applied": True}
-
-
-async def upload_urls(request: Request, backend: Backend, session: Session) -> Response:
-    """JSON `{"urls": [...], "source_type": "url"}` (B-UPL-03, B-UPL-13).
-
-    The mock stays offline: a URL of this mock's own /cdn/ is copied from its store; any other
-    URL is taken on trust and described from its extension, with no fetch (README: offline).
-    """
-    body = await read_json(request)
-    urls = body.get("urls")
-    if not isinstance(urls, list) or not urls or not all(isinstance(u, str) and u for u in urls):
-        raise bad_request("`urls` must be a non-empty list of URLs")
-    if len(urls) > MAX_FILES:
-        raise bad_request(f"at most {MAX_FILES} URLs per request")
-    source_type = body.get("source_type", "url")
-    if source_type != "url":
-        raise bad_request('`source_type` must be "url"')
-    planned = []
-    extensions = tuple(ext for exts in backend.profile.accepted_formats.values() for ext in exts)
-    for url in urls:
-        if not re.fullmatch(upload_url_pattern(extensions), url):  # the served document's pattern
-            raise ApiError(
-                UNSUPPORTED_FILE, f"Cannot fetch {url[:200]}: not an http(s) URL of a supported file"
-            )
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ApiError(UNSUPPORTED_FILE, f"Cannot fetch {url[:200]}: only http(s) URLs")
-        filename = safe_filename(PurePosixPath(parts.path).name or "remote")
-        kind = backend.profile.extension_type(extension(filename))
-        if kind is None:
-            raise unsupported(filename, backend)
-        if parts.hostname and parts.hostname.endswith(".invalid"):
-            raise ApiError(UNSUPPORTED_FILE, f"Cannot fetch {url[:200]}: host not found")
-        planned.append((url, filename, kind))
-    files = []
-    base_url = str(request.base_url).rstrip("/")
-    for url, filename, kind in planned:
-        parts = urlsplit(url)
-        own = parts.netloc == request.url.netloc and parts.path.startswith("/cdn/")
-        local = backend.assets.get(parts.path.removeprefix("/cdn/")) if own else None
-        if local is not None and local.exists():
-            info = await asyncio.to_thread(media.probe, local)
-        else:
-            info = media.MediaInfo(
-                file_type=kind,
-                duration=None if kind == "image" else 10.0,
-                width=None if kind == "audio" else 1920,
-                height=None if kind == "audio" else 1080,
-                fps=30.0 if kind == "video" else None,
-                format_name="remote",
-            )
-        digest = hashlib.sha256(url.encode()).hexdigest()[:32]
-        still_there(backend, session)
-        if local is not None:  # a copy, so that the session owns its file
-            copy = backend.data_dir / "uploads" / backend.new_id("f") / filename
-            copy.parent.mkdir(parents=True)
-            await asyncio.to_thread(shutil.copyfile, local, copy)
-            local = copy
-        files.append(
-            backend.register_asset(
-                session, filename, local, info, digest, base_url if local is not None else url
-            )
-        )
-    return ok(request, {"files": files, "session_state_applied": True})
+        raise
+    return reader

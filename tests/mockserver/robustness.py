@@ -259,6 +259,7 @@ def snapshot(backend: Backend) -> tuple[Any, ...]:
         backend.clock.now(),
         len(backend.operations),
         tuple(sorted(backend.assets)),
+        tuple(sorted(backend.renders.files)),
     )
 
 

@@ -17,8 +17,8 @@ import pytest
 from conftest import ATTRIBUTION
 
 from mockserver import media, store
-from mockserver.backend import render_file_name
 from mockserver.settings import Settings
+from mockserver.state.renders import render_file_name
 from mockserver.store import RUN_DIR_PREFIX
 from mockserver.testing import LiveServer
 
