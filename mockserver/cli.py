@@ -290,7 +290,8 @@ def _serve_parser(commands: Any) -> None:
         "--rate-limits",
         choices=RATE_LIMIT_PROFILES,
         default=None,
-        help="anonymous-token limits: v19 (1/client + 10/IP per 7 days, default) or v44 (5/IP/hour)",
+        help="anonymous-token limits: v19 (1/client + 10/IP per 7 days, default) "
+        "or v44 (5/IP/hour, X-Client-Id optional)",
     )
     serve.add_argument(
         "--ip-cap", type=_count(0), default=None, help="anonymous tokens per IP per window (0 = no cap)"

@@ -71,6 +71,8 @@ def served_document(settings: Settings, base_url: str) -> dict[str, Any]:
     _describe_uploads(narrowed, settings.profile)
     if settings.strict_attribution:
         _require_attribution(narrowed)
+    if settings.rate_limits == "v44":
+        _optional_client_id(narrowed)
     return narrowed
 
 
@@ -157,6 +159,13 @@ def _describe_uploads(document: dict[str, Any], profile: Profile) -> None:
     content["multipart/form-data"]["encoding"] = {"files": {"contentType": ", ".join(media_types)}}
     urls = document["components"]["schemas"]["UploadUrlsRequest"]["properties"]["urls"]
     urls["items"]["pattern"] = upload_url_pattern(tuple(extensions))
+
+
+def _optional_client_id(document: dict[str, Any]) -> None:
+    """The v4.4 limits predate X-Client-Id (B-AUTH-10): the call takes it but does not need it."""
+    client_id = document["components"]["parameters"]["ClientId"]
+    client_id["required"] = False
+    client_id["description"] += " Under the v4.4 limits this server does not need it (an account per call)."
 
 
 def _require_attribution(document: dict[str, Any]) -> None:

@@ -58,13 +58,15 @@ class RateLimits:
     per_client: int | None = 1
     per_ip: int | None = 10
     window_s: float = WEEK
+    #: X-Client-Id came with the per-client limit (ff57a62); before it (v4.4) the call took no header.
+    client_id_required: bool = True
 
     @classmethod
     def named(cls, name: str, ip_cap: int | None = None) -> RateLimits:
         if name == "v19":
             return cls(1, 10 if ip_cap is None else (ip_cap or None), WEEK)  # B-AUTH-08, B-AUTH-09
         if name == "v44":
-            return cls(None, 5 if ip_cap is None else (ip_cap or None), 3600.0)  # B-AUTH-10
+            return cls(None, 5 if ip_cap is None else (ip_cap or None), 3600.0, False)  # B-AUTH-10
         raise ValueError(f"unknown rate-limit profile {name!r} (v19 or v44)")
 
 
@@ -94,12 +96,14 @@ class Accounts:
     def issue_anonymous(self, client_id: str | None, ip: str, now: float) -> tuple[Token, Account]:
         """B-AUTH-01..09: one token per client id per window, a per-IP cap; same account after expiry."""
         if client_id is None or not client_id.strip():
-            raise bad_request("Missing X-Client-Id header: create a client id (a UUID) and retry")
+            if self.limits.client_id_required:
+                raise bad_request("Missing X-Client-Id header: create a client id (a UUID) and retry")
+            client_id = ""  # v4.4: no client id; each call is a new account, the IP cap still holds
         client_id = client_id.strip()
         if len(client_id) > MAX_CLIENT_ID_LENGTH:
             raise bad_request(f"X-Client-Id is longer than {MAX_CLIENT_ID_LENGTH} characters")
         window = self.limits.window_s
-        client_log = self.client_issues.setdefault(client_id, deque())
+        client_log = self.client_issues.setdefault(client_id, deque()) if client_id else deque()
         ip_log = self.ip_issues.setdefault(ip, deque())
         for log in (client_log, ip_log):
             while log and log[0] <= now - window:
@@ -109,14 +113,15 @@ class Accounts:
             raise rate_limited("Rate limited: 1 anonymous token per client per 7 days")
         if self.limits.per_ip is not None and len(ip_log) >= self.limits.per_ip:
             raise rate_limited(f"Rate limited: {self.limits.per_ip} anonymous tokens per IP per window")
-        user_id = self.by_client.get(client_id)
+        user_id = self.by_client.get(client_id) if client_id else None
         account = self.accounts.get(user_id) if user_id else None
         if account is None:
             ledger = Ledger()
             ledger.grant(self.starting_credits, now)
-            account = Account(f"anon_{self._hex(12)}", "anonymous", ledger, client_id)
+            account = Account(f"anon_{self._hex(12)}", "anonymous", ledger, client_id or None)
             self.accounts[account.user_id] = account
-            self.by_client[client_id] = account.user_id
+            if client_id:
+                self.by_client[client_id] = account.user_id
         client_log.append(now)
         ip_log.append(now)
         return self._new_token(account, now, ANONYMOUS_SCOPES), account

@@ -7,6 +7,7 @@ import re
 import httpx
 
 from mockserver.masking import alias_of
+from mockserver.settings import Settings
 from mockserver.testing import LiveServer
 
 WEEK = 7 * 86400
@@ -29,6 +30,23 @@ def test_missing_client_id_is_http_400_and_issues_nothing(http: httpx.Client, mo
     assert r.status_code == 400
     assert r.json()["code"] == 400 and "X-Client-Id" in r.json()["message"]
     assert mock.backend.accounts.tokens == {}
+
+
+def test_v44_limits_issue_tokens_without_a_client_id() -> None:
+    """B-AUTH-10: the v4.4 call takes no X-Client-Id; each call is a new anonymous account, and the
+    per-IP cap (5 per hour) still holds; a client id, when sent, is still checked (U-07)."""
+    settings = Settings(time_scale=0, access_log=False, rate_limits="v44")
+    with LiveServer(settings) as server, httpx.Client(base_url=server.url) as http:
+        users = set()
+        for _ in range(5):
+            r = http.post("/api/auth/anonymous-token")
+            assert r.status_code == 200 and r.json()["code"] == 0
+            users.add(r.json()["data"]["user_id"])
+        assert len(users) == 5
+        r = http.post("/api/auth/anonymous-token")
+        assert r.status_code == 429 and r.headers["retry-after"] == "30"
+        too_long = {"X-Client-Id": "x" * 65}
+        assert http.post("/api/auth/anonymous-token", headers=too_long).status_code == 400
 
 
 def test_second_token_inside_window_is_429(http: httpx.Client) -> None:

@@ -164,6 +164,12 @@ def test_strict_attribution_requires_the_source_header() -> None:
     assert served(strict_attribution=True)["components"]["parameters"]["SkillSource"]["required"] is True
 
 
+def test_the_v44_limits_take_no_client_id() -> None:
+    """B-AUTH-02, B-AUTH-10: X-Client-Id is required under the v1.9 limits, optional under v4.4's."""
+    assert served()["components"]["parameters"]["ClientId"]["required"] is True
+    assert served(rate_limits="v44")["components"]["parameters"]["ClientId"]["required"] is False
+
+
 def test_the_full_contract_stays_in_the_repository() -> None:
     """The narrowing never touches contracts/openapi.yaml: it still describes every shape."""
     served(error_status="mapped", render_shape="B")
