@@ -65,7 +65,14 @@ async def on_http_error(request: Request, exc: Exception) -> Response:
     )
 
 
-def create_app(settings: Settings | None = None, backend: Backend | None = None) -> Starlette:
+class MockApp(Starlette):
+    """The mock's app. Its backend is a plain attribute (`api.common.backend_of`): every handler
+    reads it, and `app.state.backend`, the same object, costs a Python-level lookup each time."""
+
+    backend: Backend
+
+
+def create_app(settings: Settings | None = None, backend: Backend | None = None) -> MockApp:
     backend = backend or Backend(settings)
     settings = backend.settings
 
@@ -77,11 +84,12 @@ def create_app(settings: Settings | None = None, backend: Backend | None = None)
     routes = api_routes(settings)
     if settings.control:
         routes += control.routes
-    app = Starlette(
+    app = MockApp(
         routes=routes,
         middleware=[Middleware(RequestChores, backend=backend)],
         exception_handlers={ApiError: on_api_error, HTTPException: on_http_error},
         lifespan=lifespan,
     )
+    app.backend = backend
     app.state.backend = backend
     return app

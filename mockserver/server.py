@@ -96,6 +96,7 @@ class HardenedProtocol(HttpToolsProtocol):
 
     limits: ClassVar[ConnectionLimits] = ConnectionLimits()
     max_connections: ClassVar[int] = 0
+    max_header_bytes: ClassVar[int] = ConnectionLimits().max_header_bytes
     # One timer per connection, armed when it opens and re-armed only when it fires: setting and
     # cancelling a timer for every request would show in the request rate.
     _head_timer: asyncio.TimerHandle | None
@@ -113,8 +114,9 @@ class HardenedProtocol(HttpToolsProtocol):
         self._head_bytes = 0
         self._feeding = 0
         self._in_head = True
-        self._lingering = False
         self._refused = len(self.connections) >= self.max_connections
+        # A refused connection only lingers: what it sends is read and thrown away.
+        self._lingering = self._refused
         if self._refused:
             transport.write(_refusal(503, "Service Unavailable", "Too many open connections; try again"))
             _linger(transport, LINGER_OVER_CAP_S)
@@ -133,8 +135,6 @@ class HardenedProtocol(HttpToolsProtocol):
         if self._lingering:
             self._last_data = self.loop.time()
             return  # read and thrown away until the close
-        if self._refused:
-            return
         self._feeding = len(data)
         self._unset_keepalive_if_required()
         try:
@@ -154,13 +154,13 @@ class HardenedProtocol(HttpToolsProtocol):
             return
         if self._in_head:
             self._head_bytes += len(data)
-            if self._head_bytes > self.limits.max_header_bytes:
+            if self._head_bytes > self.max_header_bytes:
                 self._head_too_large()  # still incomplete: httptools would go on buffering it
 
     def _head_over_limit(self) -> bool:
         """Whether the head parsed so far is over the limit: counted only when the bytes received
         say it could be (a head comes within its chunks), so a common request pays one comparison."""
-        limit = self.limits.max_header_bytes
+        limit = self.max_header_bytes
         if self._head_bytes + self._feeding <= limit:
             return False
         size = len(self.url) + sum(len(name) + len(value) + 4 for name, value in self.headers or ())
@@ -177,17 +177,19 @@ class HardenedProtocol(HttpToolsProtocol):
         """A request the parser cannot read: the envelope, as every other refusal (U-02)."""
         self._refuse(400, "Bad Request", msg)
 
+    # The parser's callbacks run for every request: the parent is called by name (cheaper than
+    # super()) and the size check costs one comparison unless the head could be over the limit.
     def on_message_begin(self) -> None:
-        super().on_message_begin()
+        HttpToolsProtocol.on_message_begin(self)
         self._in_head = True
         self._head_bytes = 0
         self._head_started = self.loop.time()
 
     def on_headers_complete(self) -> None:
         self._in_head = False
-        if self._head_over_limit():
+        if self._head_bytes + self._feeding > self.max_header_bytes and self._head_over_limit():
             raise _HeadTooLarge  # stops the parser; data_received answers 431
-        super().on_headers_complete()
+        HttpToolsProtocol.on_headers_complete(self)
 
     def _arm(self, delay: float) -> None:
         self._head_timer = self.loop.call_later(delay, self._check_head)
@@ -245,11 +247,14 @@ class _Lingering:
     still coming (a 413 by Content-Length, a 408): an abrupt close would reset the connection and
     the client could lose the answer. Everything else is the transport's own."""
 
-    __slots__ = ("_protocol", "_transport")
+    __slots__ = ("_protocol", "_transport", "is_closing", "write")
 
     def __init__(self, transport: asyncio.Transport, protocol: HardenedProtocol) -> None:
         self._transport = transport
         self._protocol = protocol
+        # What every request calls, bound once: a lookup through __getattr__ shows in the request rate.
+        self.write = transport.write
+        self.is_closing = transport.is_closing
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._transport, name)
@@ -275,7 +280,11 @@ def protocol_class(limits: ConnectionLimits) -> type[HardenedProtocol]:
     return type(
         "HardenedProtocol",
         (HardenedProtocol,),
-        {"limits": limits, "max_connections": limits.connections},
+        {
+            "limits": limits,
+            "max_connections": limits.connections,
+            "max_header_bytes": limits.max_header_bytes,
+        },
     )
 
 
