@@ -131,7 +131,7 @@ class ServerProcess:
         self.stop()
 
 
-def mock_argv(*, time_scale: float, seed: int = 1) -> list[str]:
+def mock_argv(*, time_scale: float, seed: int = 1, journal: bool = True) -> list[str]:
     """`nemo-mock serve` on a free loopback port, without per-request log lines."""
     return [
         sys.executable,
@@ -147,6 +147,8 @@ def mock_argv(*, time_scale: float, seed: int = 1) -> list[str]:
         "--seed",
         str(seed),
         "--quiet",
+        "--journal",
+        "on" if journal else "off",
     ]
 
 

@@ -269,22 +269,28 @@ def run(
         return run_python_load(server.url, headers, connections, seconds)
 
     with servers(
-        ServerProcess("bare", bare_argv("json")), ServerProcess("mock", mock_argv(time_scale=1))
-    ) as (
-        bare,
-        mock,
-    ):
-        headers = {"bare": {}, "mock": {"Authorization": f"Bearer {paid_token(mock.url)}"}}
-        for server in (bare, mock):
+        ServerProcess("bare", bare_argv("json")),
+        ServerProcess("mock", mock_argv(time_scale=1)),
+        ServerProcess("mock_journal_off", mock_argv(time_scale=1, journal=False)),
+    ) as (bare, mock, unjournalled):
+        headers = {
+            "bare": {},
+            "mock": {"Authorization": f"Bearer {paid_token(mock.url)}"},
+            "mock_journal_off": {"Authorization": f"Bearer {paid_token(unjournalled.url)}"},
+        }
+        everyone = (bare, mock, unjournalled)
+        for server in everyone:
             if warmup_s > 0:
                 one(server, headers[server.name], warmup_s)
-        results: dict[str, list[LoadResult]] = {"bare": [], "mock": []}
+        results: dict[str, list[LoadResult]] = {server.name: [] for server in everyone}
         for n in range(rounds):
-            order = (bare, mock) if n % 2 == 0 else (mock, bare)
+            order = everyone if n % 2 == 0 else everyone[::-1]
             for server in order:
                 results[server.name].append(one(server, headers[server.name], duration_s))
     mock_summary, bare_summary = _summary(results["mock"]), _summary(results["bare"])
+    off_summary = _summary(results["mock_journal_off"])
     ratio = mock_summary["rps"] / bare_summary["rps"] if bare_summary["rps"] else 0.0
+    off_ratio = off_summary["rps"] / bare_summary["rps"] if bare_summary["rps"] else 0.0
     return {
         "name": "http_credits_balance",
         "load": tool,
@@ -294,6 +300,8 @@ def run(
         "mock": mock_summary,
         "bare": bare_summary,
         "ratio": round(ratio, 3),
+        "mock_journal_off": off_summary,
+        "ratio_journal_off": round(off_ratio, 3),
         "target_ratio": TARGET_RATIO,
         "ok": ratio >= TARGET_RATIO and mock_summary["errors"] == 0,
     }

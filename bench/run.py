@@ -71,7 +71,16 @@ def http_rows(r: dict[str, Any]) -> list[Row]:
             f"{r['ratio']:.2f}x",
             f">= {r['target_ratio']:.2f}x bare",
             _verdict(r["ok"]),
-        )
+        ),
+        Row(
+            "1b same, --journal off",
+            f"req/s, {r['connections']} conn ({r['load']})",
+            _num(r["mock_journal_off"]["rps"], 0),
+            _num(r["bare"]["rps"], 0) + " bare Starlette",
+            f"{r['ratio_journal_off']:.2f}x",
+            "(load mode, no target)",
+            "-",
+        ),
     ]
 
 

@@ -358,6 +358,13 @@ def _serve_parser(commands: Any) -> None:
     _connection_options(serve)
     serve.add_argument("--quiet", action="store_true", help="no per-request log lines")
     serve.add_argument(
+        "--journal",
+        choices=("on", "off"),
+        default="on",
+        help="keep the request journal (GET /_mock/journal, the console); `off` is a load mode: "
+        "requests run at the bare floor but nothing can be read back (default on)",
+    )
+    serve.add_argument(
         "--scenario",
         default=None,
         metavar="NAME_OR_FILE",
@@ -436,6 +443,7 @@ def explicit_settings(args: argparse.Namespace) -> dict[str, Any]:
     }
     values["control"] = not args.no_control
     values["access_log"] = not args.quiet
+    values["journal"] = getattr(args, "journal", "on") == "on"
     values["data_dir"] = args.data_dir
     values["control_token"] = args.control_token
     if args.max_json_body is not None:

@@ -196,7 +196,15 @@ async def faults(request: Request) -> Response:
 
 
 async def journal(request: Request) -> Response:
-    return reply(request, {"entries": backend_of(request).journal.entries()})
+    backend = backend_of(request)
+    if not backend.settings.journal:
+        raise ApiError(
+            409,
+            "The journal is off (nemo-mock serve --journal off, a load mode): no request was kept. "
+            "Serve with --journal on to read requests back.",
+            status=409,
+        )
+    return reply(request, {"entries": backend.journal.entries()})
 
 
 async def revoke(request: Request) -> Response:

@@ -43,9 +43,13 @@ class RequestChores:
         self.record = backend.journal.record
         self.now = backend.clock.now
         self.log = backend.settings.access_log
+        #: Nothing to note after the app (`--journal off --quiet`): requests pass straight through.
+        self.bare = not backend.settings.journal and not self.log
+        if not backend.settings.journal:
+            self.record = _record_nothing
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or (self.bare and not self.rules):
             await self.app(scope, receive, send)
             return
         at = self.now()
@@ -129,6 +133,10 @@ class RequestChores:
         headers += [(name.encode("latin-1"), value.encode("latin-1")) for name, value in extra.items()]
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
+
+
+def _record_nothing(*entry: object) -> None:
+    """The journal's `record` under `--journal off`."""
 
 
 def _is_code(value: object) -> bool:

@@ -50,6 +50,8 @@ class Settings:
     # B-REN-17: also mount /api/render/proxy/draft and GET /api/render/proxy/<id>.
     legacy_render_paths: bool = False
     sse_line_ending: str = "\n"
+    #: False: no request is journalled (`--journal off`, a load mode: see bench/README.md).
+    journal: bool = True
     journal_limit: int = 10000
     #: The journal's bound in bytes (mockserver.journal: what an entry counts, what is cut).
     journal_bytes: int = 16 * 1024 * 1024

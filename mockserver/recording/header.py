@@ -22,6 +22,7 @@ LOCAL_SETTINGS = frozenset(
     {
         "profile",
         "data_dir",
+        "journal",
         "journal_limit",
         "journal_bytes",
         "access_log",
