@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 from mockserver import agent, media, wire
 from mockserver.clock import VirtualClock
 from mockserver.errors import ApiError, session_not_found
-from mockserver.events import StreamEvent
+from mockserver.events import Say, StreamEvent
 from mockserver.faults import Faults
 from mockserver.journal import Journal
 from mockserver.operations import Operation
@@ -32,7 +32,7 @@ from mockserver.settings import Settings
 from mockserver.state.accounts import Account, Accounts, RateLimits
 from mockserver.state.assets import Assets, ReceivedFile, remote_info
 from mockserver.state.renders import RenderJob, Renders
-from mockserver.state.sessions import Session, Sessions
+from mockserver.state.sessions import Session, Sessions, Turn
 from mockserver.store import FileStore
 
 if TYPE_CHECKING:
@@ -186,6 +186,11 @@ class Backend:
             on_done=self._operation_done,
         )
         self.operations.add(op)
+        # What the user reads: a `silent` fault sends no text at all (B-SSE-09).
+        replies = () if sse_fault == "silent" else tuple(s.text for s in plan.steps if isinstance(s, Say))
+        session.history.append(
+            Turn(op_id, text, plan.kind, plan.silent, replies, op.started_at, session.draft)
+        )
         op.start()
         return op
 
@@ -226,6 +231,12 @@ class Backend:
     def _operation_done(self, op: Operation) -> None:
         self.operations.discard(op)
         self.finished_operations += 1
+        for turn in reversed(op.session.history):  # the newest first: it is almost always the last
+            if turn.op_id == op.op_id:
+                turn.draft_after = op.session.draft
+                turn.finished_at = op.finished_at
+                turn.failed = op.failed
+                break
 
     # ------------------------------------------------------------------ uploads
 
