@@ -32,7 +32,7 @@ def test_a_silent_fault_leaves_no_replies(mock: LiveServer, paid: User) -> None:
     mock.wait_idle()
     armed = paid.http.post("/_mock/faults", json={"method": "POST", "path": "/run_sse", "sse": "silent"})
     assert armed.status_code == 200, armed.text
-    paid.chat(session_id, "add a title")
+    paid.chat(session_id, "remove the music")
     mock.wait_idle()
     turn = mock.backend.sessions.sessions[session_id].history[-1]
     assert turn.replies == ()
