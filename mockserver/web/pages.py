@@ -56,6 +56,8 @@ def page(request: Request, template: str, context: dict[str, Any], status: int =
         "script-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
     )
     response.headers["X-Content-Type-Options"] = "nosniff"
+    # Live state: a refusal (410, 404: cacheable by default) must not stand in for a later answer.
+    response.headers["Cache-Control"] = "no-store"
     return response
 
 
