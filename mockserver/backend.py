@@ -68,6 +68,8 @@ class Backend:
         self.finished_operations = 0
         #: Set while recording (mockserver.recording): wraps each turn's encoder to note its events.
         self.stream_tap: Callable[[Encoder], Encoder] | None = None
+        #: Called by `end_streams`: other long-lived responses (the web pages' live feeds) end too.
+        self.stream_enders: list[Callable[[], None]] = []
         self._init_state()
 
     # ------------------------------------------------------------------ lifecycle
@@ -112,6 +114,8 @@ class Backend:
         """Server shutdown: every open stream ends now with its final chunk; turns are left to `aclose`."""
         for op in list(self.operations):
             op.end_stream()
+        for end in list(self.stream_enders):
+            end()
 
     async def aclose(self) -> None:
         self.end_streams()
@@ -186,11 +190,10 @@ class Backend:
             on_done=self._operation_done,
         )
         self.operations.add(op)
-        # What the user reads: a `silent` fault sends no text at all (B-SSE-09).
+        # What the user reads: a silent turn, or one a `silent` fault hushed, sends no text (B-SSE-09).
+        silent = plan.silent or sse_fault == "silent"
         replies = () if sse_fault == "silent" else tuple(s.text for s in plan.steps if isinstance(s, Say))
-        session.history.append(
-            Turn(op_id, text, plan.kind, plan.silent, replies, op.started_at, session.draft)
-        )
+        session.history.append(Turn(op_id, text, plan.kind, silent, replies, op.started_at, session.draft))
         op.start()
         return op
 

@@ -105,8 +105,10 @@ class Journal:
         return lambda: self.unsubscribe(listener)
 
     def unsubscribe(self, listener: Listener) -> None:
-        """Stop calling `listener` (no error if it was not listening)."""
-        self.listeners = tuple(known for known in self.listeners if known is not listener)
+        """Stop calling `listener` (no error if it was not listening).
+
+        Compared by equality, not identity: each `obj.method` is a new bound-method object."""
+        self.listeners = tuple(known for known in self.listeners if known != listener)
 
     def record(
         self,

@@ -62,7 +62,7 @@ async def shell(request: Request) -> Response:
 
 async def events(request: Request) -> Response:
     note_code(request, None)
-    feed = feed_of(request.app.state, backend_of(request).journal)
+    feed = feed_of(request.app.state, backend_of(request))
     return StreamingResponse(
         feed.console_stream(),
         media_type="text/event-stream",

@@ -14,6 +14,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator, Callable
 
+from mockserver.backend import Backend
 from mockserver.journal import Journal, JournalEntry
 
 #: How long a batch gathers before it goes out: the console shows a request well within a second.
@@ -36,11 +37,13 @@ class Feed:
 
     def __init__(self, journal: Journal) -> None:
         self.journal = journal
-        self._consoles: set[asyncio.Queue[bytes]] = set()
+        self._consoles: set[asyncio.Queue[bytes | None]] = set()
         self._watchers: set[Callable[[], None]] = set()
         self._pending: list[JournalEntry] = []
         self._flush_handle: asyncio.TimerHandle | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        #: Set at server shutdown: every feed ends (`close`).
+        self.closed = False
 
     @property
     def listening(self) -> bool:
@@ -83,6 +86,16 @@ class Feed:
                 self._flush_handle.cancel()
                 self._flush_handle = None
 
+    def close(self) -> None:
+        """Server shutdown: every open feed ends now (they would otherwise hold the shutdown up)."""
+        self.closed = True
+        for queue in list(self._consoles):
+            while queue.full():
+                queue.get_nowait()
+            queue.put_nowait(None)
+        for watcher in list(self._watchers):
+            watcher()
+
     # ------------------------------------------------------------------ consoles
 
     async def console_stream(self) -> AsyncIterator[bytes]:
@@ -91,17 +104,19 @@ class Feed:
         Subscribing and taking the snapshot happen in one step of the loop: no entry is missed or
         sent twice.
         """
-        queue: asyncio.Queue[bytes] = asyncio.Queue(QUEUE_BATCHES)
+        queue: asyncio.Queue[bytes | None] = asyncio.Queue(QUEUE_BATCHES)
         self._attach()
         self._flush()  # what is pending is in the snapshot: the others get it now, this one not again
         self._consoles.add(queue)
         try:
             yield sse("snapshot", self.journal.entries()[-SNAPSHOT_ENTRIES:])
-            while True:
+            while not self.closed:
                 try:
                     chunk = await asyncio.wait_for(queue.get(), KEEPALIVE_S)
                 except TimeoutError:
                     chunk = b": keep-alive\n\n"
+                if chunk is None:
+                    return
                 yield chunk
         finally:
             self._consoles.discard(queue)
@@ -121,10 +136,11 @@ class Feed:
         return stop
 
 
-def feed_of(state: object, journal: Journal) -> Feed:
-    """The app's one feed (kept on `app.state`): the journal object lives as long as the backend."""
+def feed_of(state: object, backend: Backend) -> Feed:
+    """The app's one feed (kept on `app.state`), ended with the backend's other streams at shutdown."""
     feed: Feed | None = getattr(state, "web_feed", None)
-    if feed is None or feed.journal is not journal:
-        feed = Feed(journal)
+    if feed is None or feed.journal is not backend.journal:
+        feed = Feed(backend.journal)
+        backend.stream_enders.append(feed.close)
         setattr(state, "web_feed", feed)  # noqa: B010 - app.state is a plain attribute bag
     return feed

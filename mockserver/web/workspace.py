@@ -116,7 +116,7 @@ async def claim_events(request: Request) -> Response:
     except Refusal as refusal:
         return refusal_page(request, refusal)
     note_code(request, None)
-    feed = feed_of(request.app.state, backend.journal)
+    feed = feed_of(request.app.state, backend)
 
     async def events() -> AsyncIterator[bytes]:
         news = asyncio.Event()
@@ -125,12 +125,14 @@ async def claim_events(request: Request) -> Response:
         idle = 0.0
         try:
             yield b": open\n\n"
-            while True:
+            while not feed.closed:
                 try:
                     await asyncio.wait_for(news.wait(), RECHECK_S)
                 except TimeoutError:
                     idle += RECHECK_S
                 news.clear()
+                if feed.closed:
+                    return
                 now = views.fingerprint(backend, session)
                 if now != last:
                     last, idle = now, 0.0

@@ -50,3 +50,22 @@ def test_an_entry_dropped_from_the_ring_was_still_heard() -> None:
     record(journal, "/b")
     assert heard == ["/a", "/b"]
     assert [entry["path"] for entry in journal.entries()] == ["/b"]
+
+
+class Counter:
+    def __init__(self) -> None:
+        self.count = 0
+
+    def note(self, entry: JournalEntry) -> None:
+        self.count += 1
+
+
+def test_a_bound_method_unsubscribes_by_a_fresh_reference() -> None:
+    """`obj.method` makes a new object each time: unsubscribing one must still find the other."""
+    journal = Journal()
+    counter = Counter()
+    journal.subscribe(counter.note)
+    journal.unsubscribe(counter.note)
+    assert journal.listeners == ()
+    record(journal, "/a")
+    assert counter.count == 0

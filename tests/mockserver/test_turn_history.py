@@ -35,5 +35,5 @@ def test_a_silent_fault_leaves_no_replies(mock: LiveServer, paid: User) -> None:
     paid.chat(session_id, "remove the music")
     mock.wait_idle()
     turn = mock.backend.sessions.sessions[session_id].history[-1]
-    assert turn.replies == ()
+    assert turn.replies == () and turn.silent
     assert turn.draft_after != turn.draft_before
