@@ -4,8 +4,11 @@ One journal listener for all of them, subscribed only while a page is open (so w
 the request path pays nothing, `Journal.listeners` being empty). On the request path the listener
 only appends the entry to a list and, for the first of a batch, schedules a flush: every
 `FLUSH_S` at most, the batch is masked and serialised once and the same bytes go to every console
-(twenty consoles cost one serialisation, not twenty). A console that cannot keep up is told it
-lost entries and reloads, rather than holding memory without bound.
+(twenty consoles cost one serialisation, not twenty). Under load a batch sends its newest
+`MAX_BATCH` entries and says how many it skipped: masking every entry of 10,000 requests a second
+would cost the API a tenth of its throughput, and no one reads that many rows live (the journal
+keeps them all: `GET /_mock/journal`). A console that cannot keep up is told it lost entries and
+reloads, rather than holding memory without bound.
 """
 
 from __future__ import annotations
@@ -18,7 +21,9 @@ from mockserver.backend import Backend
 from mockserver.journal import Journal, JournalEntry
 
 #: How long a batch gathers before it goes out: the console shows a request well within a second.
-FLUSH_S = 0.05
+FLUSH_S = 0.1
+#: Entries a batch sends at most (the newest); it counts the others as skipped.
+MAX_BATCH = 100
 #: Batches a console may have waiting before it is told it lost some.
 QUEUE_BATCHES = 256
 #: An SSE comment keeps idle connections (and proxies) open this often.
@@ -63,7 +68,10 @@ class Feed:
         if not batch:
             return
         if self._consoles:
-            chunk = sse("entries", [entry.as_dict() for entry in batch])
+            skipped = max(0, len(batch) - MAX_BATCH)
+            chunk = sse("entries", [entry.as_dict() for entry in batch[skipped:]])
+            if skipped:
+                chunk += sse("skipped", skipped)
             for queue in list(self._consoles):
                 try:
                     queue.put_nowait(chunk)

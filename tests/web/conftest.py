@@ -2,7 +2,7 @@
 
 Playwright's own browser download is not used (CI cannot reach it): the system's chromium is
 launched by path. These tests are never skipped: without chromium they fail and say how to install
-it (`.ci/run` does). One browser serves the whole session; screenshots are written to
+it (`.ci/run` does). One browser serves each module; screenshots are written to
 `tmp/artifacts/web/` (or `$NEMO_TEST_ARTIFACTS/web/`).
 """
 
@@ -18,8 +18,10 @@ from mockserver.settings import Settings
 from mockserver.testing import LiveServer
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    """One browser per module: Playwright's sync API runs an event loop on this thread while it is
+    open, which must not outlive the module (other tests start loops of their own)."""
     executable = chromium_path()
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)

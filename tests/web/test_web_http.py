@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -16,6 +17,8 @@ from mockserver.testing import LiveServer, live_server
 from mockserver.web.feed import Feed
 
 pytestmark = pytest.mark.live
+
+T = TypeVar("T")
 
 CONSOLE_PATHS = ("/_mock/ui", "/_mock/ui/console.js", "/_mock/ui/events", "/_mock/ui/sessions")
 
@@ -74,8 +77,10 @@ def test_without_the_control_api_there_is_no_console_but_the_workspace_stays() -
         assert refused.status_code == 404 and refused.headers["content-type"].startswith("text/html")
 
 
-def entry(path: str) -> JournalEntry:
-    return JournalEntry("GET", path, b"", 200, 0, ((b"host", b"127.0.0.1"),), 1.0, "127.0.0.1")
+def run_async(coroutine: Coroutine[Any, Any, T]) -> T:
+    """`asyncio.run` on a thread of its own, whatever loop runs on this one (Playwright's, say)."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result(timeout=60)
 
 
 def test_feed_listens_only_while_open_and_serialises_each_batch_once(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -110,7 +115,7 @@ def test_feed_listens_only_while_open_and_serialises_each_batch_once(monkeypatch
         assert journal.listeners == ()
         return received
 
-    received = asyncio.run(scenario())
+    received = run_async(scenario())
     assert all(chunks == received[0] for chunks in received)
     assert received[0][0].startswith(b"event: entries\n") and b'"/c"' in received[0][0]
     backend.renders.close()
@@ -129,7 +134,31 @@ def test_feed_ends_at_shutdown() -> None:
         chunks += [chunk async for chunk in stream]
         return chunks
 
-    chunks = asyncio.run(scenario())
+    chunks = run_async(scenario())
     assert len(chunks) == 1 and backend.journal.listeners == ()
+    backend.renders.close()
+    backend.store.close()
+
+
+def test_under_load_a_batch_sends_its_newest_entries_and_counts_the_rest(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("mockserver.web.feed.MAX_BATCH", 2)
+    backend = Backend(Settings(time_scale=0, access_log=False))
+    feed = Feed(backend.journal)
+
+    async def scenario() -> bytes:
+        stream = feed.console_stream()
+        await anext(stream)
+        for n in range(5):
+            backend.journal.record("GET", f"/n{n}", b"", 200, 0, [], 1.0, None)
+        chunk = await anext(stream)
+        await stream.aclose()
+        return chunk
+
+    chunk = run_async(scenario())
+    entries, skipped = chunk.split(b"\n\n")[:2]
+    assert b'"/n3"' in entries and b'"/n4"' in entries and b'"/n2"' not in entries
+    assert skipped == b"event: skipped\ndata: 3"
     backend.renders.close()
     backend.store.close()

@@ -162,10 +162,16 @@
     $("feed-status").textContent = "connecting…";
     var onSnapshot = function (data) { entries = []; add(data); $("feed-status").textContent = "live"; };
     var onEntries = function (data) { add(data); scheduleSessions(); };
+    var skipped = 0;
+    var onSkipped = function (count) {
+      skipped += count;
+      $("feed-status").textContent = "live; " + skipped + " requests not shown under load (GET /_mock/journal has them all)";
+    };
     if (!needsToken) {
       source = new EventSource("/_mock/ui/events");
       source.addEventListener("snapshot", function (event) { onSnapshot(JSON.parse(event.data)); });
       source.addEventListener("entries", function (event) { onEntries(JSON.parse(event.data)); });
+      source.addEventListener("skipped", function (event) { onSkipped(JSON.parse(event.data)); });
       source.addEventListener("lost", function () { connect(); });
       source.onerror = function () { $("feed-status").textContent = "reconnecting…"; };
       return;
@@ -194,6 +200,7 @@
               });
               if (name === "snapshot") { onSnapshot(JSON.parse(data)); }
               else if (name === "entries") { onEntries(JSON.parse(data)); }
+              else if (name === "skipped") { onSkipped(JSON.parse(data)); }
               else if (name === "lost") { connect(); return; }
             }
             return pump();
