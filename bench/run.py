@@ -28,9 +28,9 @@ PROJECT = Path(__file__).resolve().parent.parent
 if str(PROJECT) not in sys.path:  # `python bench/run.py` from anywhere, without installing
     sys.path.insert(0, str(PROJECT))
 
-from bench import bench_http, bench_render, bench_session, bench_streams  # noqa: E402
+from bench import bench_console, bench_http, bench_render, bench_session, bench_streams  # noqa: E402
 
-BENCHES = ("http", "streams", "session", "render")
+BENCHES = ("http", "streams", "session", "render", "console")
 RESULTS = PROJECT / "bench" / "results" / "latest.json"
 #: Generation turns last at least 100 virtual s: past that, the first streams may end in the window.
 STREAM_LIFETIME_S = 100.0
@@ -148,11 +148,36 @@ def render_rows(r: dict[str, Any]) -> list[Row]:
     ]
 
 
+def console_rows(r: dict[str, Any]) -> list[Row]:
+    rps = r["rps"]
+    return [
+        Row(
+            f"5 API with {r['consoles']} consoles open",
+            f"req/s, {r['connections']} conn ({r['load']})",
+            _num(rps["consoles_open"], 0),
+            _num(rps["no_console"], 0) + " no console",
+            f"{r['ratio_open']:.2f}x",
+            f">= {r['target_ratio']:.2f}x",
+            _verdict(r["ratio_open"] >= r["target_ratio"] and r["errors"] == 0),
+        ),
+        Row(
+            "5 API after the consoles left",
+            f"req/s (mock/bare with none: {r['mock_bare_ratio_no_console']}x)",
+            _num(rps["after_they_left"], 0),
+            _num(rps["no_console"], 0) + " no console",
+            f"{r['ratio_after']:.2f}x",
+            f">= {1 - r['after_tolerance']:.2f}x",
+            _verdict(r["ratio_after"] >= 1 - r["after_tolerance"]),
+        ),
+    ]
+
+
 ROWS: dict[str, Callable[[dict[str, Any]], list[Row]]] = {
     "http": http_rows,
     "streams": stream_rows,
     "session": session_rows,
     "render": render_rows,
+    "console": console_rows,
 }
 
 
@@ -187,6 +212,14 @@ def plan(args: argparse.Namespace) -> dict[str, Callable[[], dict[str, Any]]]:
         ),
         "session": lambda: bench_session.run(repeats=2 if quick else args.session_repeats),
         "render": lambda: bench_render.run(repeats=1 if quick else args.render_repeats),
+        "console": lambda: bench_console.run(
+            consoles=bench_console.CONSOLES,
+            connections=args.connections,
+            duration_s=1.0 if quick else bench_console.DURATION_S,
+            warmup_s=0.2 if quick else bench_console.WARMUP_S,
+            rounds=1 if quick else bench_console.ROUNDS,
+            load=args.load,
+        ),
     }
 
 

@@ -49,7 +49,8 @@ TOKEN_FILE = "anonymous_token"
 EPILOG = """\
 environment (all optional):
   NEMO_API_URL      API base (default https://mega-api-prod.nemovideo.ai)
-  NEMO_WEB_URL      web base for the project and registration links (default https://nemovideo.com)
+  NEMO_WEB_URL      web base for the project and registration links (default https://nemovideo.com;
+                    with an API on this machine's loopback, the API URL's own origin: a local mock)
   NEMO_TOKEN        a user token; without it an anonymous token is requested
   NEMO_CLIENT_ID    the X-Client-Id (default: read from or written to the config directory)
   SKILL_SOURCE      the X-Skill-Platform value (default: detected from the skill file's path)

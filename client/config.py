@@ -27,7 +27,7 @@ from contracts.wording import CLAIM_TOKEN_PREFIX
 from .attribution import SkillAttribution, load_attribution
 from .clock import check_time_scale
 from .errors import ConfigError
-from .links import DEFAULT_WEB_URL
+from .links import DEFAULT_WEB_URL, default_web_url
 from .timescale import ScaleMode
 
 DEFAULT_API_URL = "https://mega-api-prod.nemovideo.ai"
@@ -110,9 +110,10 @@ class ClientConfig:
             )
         except (OSError, ProfileError) as exc:
             raise ConfigError(f"cannot use the skill profile: {exc}") from None
+        api_url = env.get("NEMO_API_URL") or DEFAULT_API_URL
         return cls(
-            api_url=env.get("NEMO_API_URL") or DEFAULT_API_URL,
-            web_url=env.get("NEMO_WEB_URL") or DEFAULT_WEB_URL,
+            api_url=api_url,
+            web_url=env.get("NEMO_WEB_URL") or default_web_url(api_url),
             token=(env.get("NEMO_TOKEN") or "").strip() or None,
             client_id=resolve_client_id(env, config_dir),
             config_dir=config_dir,

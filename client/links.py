@@ -8,6 +8,7 @@ and `register_link` leaves the bind parameter out rather than leak it.
 
 from __future__ import annotations
 
+import ipaddress
 from urllib.parse import quote, urlsplit
 
 from contracts import wording
@@ -29,6 +30,30 @@ def web_base(web_url: str) -> str:
     """The web base without a trailing slash; a URL holding a user token is never used."""
     base = web_url.strip().rstrip("/")
     return DEFAULT_WEB_URL if not base or looks_like_token(base) else base
+
+
+def is_local_host(host: str) -> bool:
+    """Whether a URL's host is this machine: `localhost`, `*.localhost` or a loopback address."""
+    host = host.strip().lower().rstrip(".").strip("[]")
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def default_web_url(api_url: str) -> str:
+    """The web base when NEMO_WEB_URL is not set (B-ENV-02).
+
+    The real service's web front end is `DEFAULT_WEB_URL`. An API on this machine's loopback is a
+    local mock, which serves the workspace page itself (`GET /workspace/claim`): its links then
+    open there, at the API URL's scheme, host and port. Any other API keeps the documented default.
+    """
+    parts = urlsplit(api_url.strip())
+    if parts.scheme in ("http", "https") and parts.hostname and is_local_host(parts.hostname):
+        return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"
+    return DEFAULT_WEB_URL
 
 
 def is_anonymous(user_id: str | None) -> bool:

@@ -19,6 +19,7 @@ from mockserver.backend import Backend
 from mockserver.errors import ApiError
 from mockserver.middleware import RequestChores
 from mockserver.settings import Settings
+from mockserver.web import console_routes, workspace_routes
 
 USER = "{user_id}"
 
@@ -81,9 +82,9 @@ def create_app(settings: Settings | None = None, backend: Backend | None = None)
         yield
         await backend.aclose()
 
-    routes = api_routes(settings)
+    routes = api_routes(settings) + workspace_routes()
     if settings.control:
-        routes += control.routes
+        routes += control.routes + console_routes(settings)
     app = MockApp(
         routes=routes,
         middleware=[Middleware(RequestChores, backend=backend)],

@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 from mockserver import agent, media, wire
 from mockserver.clock import VirtualClock
 from mockserver.errors import ApiError, session_not_found
-from mockserver.events import StreamEvent
+from mockserver.events import Say, StreamEvent
 from mockserver.faults import Faults
 from mockserver.journal import Journal
 from mockserver.operations import Operation
@@ -32,7 +32,7 @@ from mockserver.settings import Settings
 from mockserver.state.accounts import Account, Accounts, RateLimits
 from mockserver.state.assets import Assets, ReceivedFile, remote_info
 from mockserver.state.renders import RenderJob, Renders
-from mockserver.state.sessions import Session, Sessions
+from mockserver.state.sessions import Session, Sessions, Turn
 from mockserver.store import FileStore
 
 if TYPE_CHECKING:
@@ -68,6 +68,8 @@ class Backend:
         self.finished_operations = 0
         #: Set while recording (mockserver.recording): wraps each turn's encoder to note its events.
         self.stream_tap: Callable[[Encoder], Encoder] | None = None
+        #: Called by `end_streams`: other long-lived responses (the web pages' live feeds) end too.
+        self.stream_enders: list[Callable[[], None]] = []
         self._init_state()
 
     # ------------------------------------------------------------------ lifecycle
@@ -112,6 +114,8 @@ class Backend:
         """Server shutdown: every open stream ends now with its final chunk; turns are left to `aclose`."""
         for op in list(self.operations):
             op.end_stream()
+        for end in list(self.stream_enders):
+            end()
 
     async def aclose(self) -> None:
         self.end_streams()
@@ -186,6 +190,10 @@ class Backend:
             on_done=self._operation_done,
         )
         self.operations.add(op)
+        # What the user reads: a silent turn, or one a `silent` fault hushed, sends no text (B-SSE-09).
+        silent = plan.silent or sse_fault == "silent"
+        replies = () if sse_fault == "silent" else tuple(s.text for s in plan.steps if isinstance(s, Say))
+        session.history.append(Turn(op_id, text, plan.kind, silent, replies, op.started_at, session.draft))
         op.start()
         return op
 
@@ -226,6 +234,12 @@ class Backend:
     def _operation_done(self, op: Operation) -> None:
         self.operations.discard(op)
         self.finished_operations += 1
+        for turn in reversed(op.session.history):  # the newest first: it is almost always the last
+            if turn.op_id == op.op_id:
+                turn.draft_after = op.session.draft
+                turn.finished_at = op.finished_at
+                turn.failed = op.failed
+                break
 
     # ------------------------------------------------------------------ uploads
 

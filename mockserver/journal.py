@@ -7,6 +7,9 @@ size, ending in `CUT_MARK`, and such an entry keeps its first `MAX_HEADERS` head
 request with a 1 MB header costs the journal about 1 kB.
 The journal keeps no bodies.
 
+Listeners (`subscribe`) hear of each entry as it is appended: the web console's live feed. With
+nobody listening the append path pays one falsy check for them.
+
 Recording is on every request's path, so it is kept cheap: the raw header tuple is kept as it
 came, its size is summed in C, and only an oversized entry is cut; masking happens when the
 journal is read (`mockserver.masking`, the policy shared with the log and recordings).
@@ -15,7 +18,7 @@ journal is read (`mockserver.masking`, the policy shared with the log and record
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from itertools import chain
 from typing import Any, NamedTuple
 
@@ -78,8 +81,12 @@ class JournalEntry(NamedTuple):
         }
 
 
+#: Told of each entry as it is appended, on the request's path: it must be quick and must not raise.
+Listener = Callable[[JournalEntry], None]
+
+
 class Journal:
-    __slots__ = ("_entries", "bytes", "limit", "max_bytes")
+    __slots__ = ("_entries", "bytes", "limit", "listeners", "max_bytes")
 
     def __init__(self, limit: int = DEFAULT_LIMIT, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
         if limit < 1 or max_bytes < 1:
@@ -89,6 +96,19 @@ class Journal:
         self.max_bytes = max_bytes
         #: Bytes the kept entries account for (see the module docstring).
         self.bytes = 0
+        #: Who hears of new entries (`subscribe`); a tuple, so that the append path only tests it.
+        self.listeners: tuple[Listener, ...] = ()
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Call `listener(entry)` for each entry appended from now on; returns the unsubscribe."""
+        self.listeners = (*self.listeners, listener)
+        return lambda: self.unsubscribe(listener)
+
+    def unsubscribe(self, listener: Listener) -> None:
+        """Stop calling `listener` (no error if it was not listening).
+
+        Compared by equality, not identity: each `obj.method` is a new bound-method object."""
+        self.listeners = tuple(known for known in self.listeners if known != listener)
 
     def record(
         self,
@@ -111,10 +131,14 @@ class Journal:
             raw = tuple((_cut(key), _cut(value)) for key, value in raw[:MAX_HEADERS])
             size = ENTRY_OVERHEAD + len(path) + len(query) + sum(map(len, chain.from_iterable(raw)))
         entries = self._entries
-        entries.append(JournalEntry(method, path, query, status, code, raw, at, client, size))
+        entry = JournalEntry(method, path, query, status, code, raw, at, client, size)
+        entries.append(entry)
         self.bytes += size
         while self.bytes > self.max_bytes or len(entries) > self.limit:
             self.bytes -= entries.popleft().size
+        if self.listeners:
+            for listener in self.listeners:
+                listener(entry)
 
     def clear(self) -> None:
         self._entries.clear()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.requests import ClientDisconnect
@@ -40,7 +40,7 @@ class RequestChores:
         self.backend = backend
         # All of these live as long as the backend (a reset clears them in place).
         self.rules = backend.faults.rules
-        self.record = backend.journal.record
+        self.record: Callable[..., None] = backend.journal.record
         self.now = backend.clock.now
         self.log = backend.settings.access_log
         #: Nothing to note after the app (`--journal off --quiet`): requests pass straight through.

@@ -273,3 +273,15 @@ def test_installed_scripts_work_against_the_installed_mock(installed: Installed,
     )
     assert check.returncode == 0, check.stdout + check.stderr
     assert len(journal(served.url)) > seen
+
+
+def test_installed_mock_serves_its_web_pages_from_the_wheel(served: Served) -> None:
+    """The templates and assets of mockserver/web ship as package data: the installed mock serves them."""
+    console = httpx.get(f"{served.url}/_mock/ui", timeout=10)
+    assert console.status_code == 200 and "<h1>nemo-mock console</h1>" in console.text
+    script = httpx.get(f"{served.url}/_mock/ui/console.js", timeout=10)
+    assert script.status_code == 200 and "EventSource" in script.text
+    style = httpx.get(f"{served.url}/workspace/assets/web.css", timeout=10)
+    assert style.status_code == 200 and style.headers["content-type"].startswith("text/css")
+    refused = httpx.get(f"{served.url}/workspace/claim?ct=clm_unknown0000", timeout=10)
+    assert refused.status_code == 404 and "Unknown project link" in refused.text

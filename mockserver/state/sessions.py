@@ -12,6 +12,24 @@ from mockserver.state.accounts import Account
 
 
 @dataclass(slots=True)
+class Turn:
+    """One `/run_sse` turn as the workspace page shows it: the message, the replies, the draft before
+    and after. Drafts are never changed in place (`events.Apply`), so keeping them costs no copy;
+    when turns overlap, `draft_after` also holds what the other turn changed meanwhile."""
+
+    op_id: str
+    text: str
+    kind: str
+    silent: bool
+    replies: tuple[str, ...]
+    started_at: float
+    draft_before: dict[str, Any] | None
+    draft_after: dict[str, Any] | None = None
+    finished_at: float | None = None
+    failed: str | None = None
+
+
+@dataclass(slots=True)
 class Session:
     """One project: its draft and assets persist between messages (B-SESS-08)."""
 
@@ -27,6 +45,7 @@ class Session:
     video_analyses: list[dict[str, Any]] = field(default_factory=list)
     turns: int = 0
     running: int = 0  # operations in progress (U-11: several may run at once)
+    history: list[Turn] = field(default_factory=list)  # the turns, oldest first
 
     def canvas_config(self) -> dict[str, Any]:
         meta = (self.draft or {}).get("m") or {}

@@ -131,3 +131,16 @@ def test_table_rows_for_every_bench() -> None:
     assert [row.verdict for row in rows] == ["PASS", "-", "PASS", "MISS", "PASS"]
     text = run.table(rows)
     assert text.splitlines()[0].startswith("| target") and "0.90x" in text and "1.14x" in text
+
+
+def test_console_bench_loads_with_and_without_consoles() -> None:
+    """The console-cost bench at tiny sizes: every round ran, the consoles really held the feed."""
+    from bench import bench_console
+
+    report = bench_console.run(consoles=3, connections=4, duration_s=0.5, warmup_s=0, rounds=1, load="python")
+    rounds = report["rps_rounds"]
+    assert [len(rounds[key]) for key in ("none", "open", "after", "bare")] == [1, 1, 1, 1]
+    assert all(value > 0 for value in report["rps"].values())
+    assert report["errors"] == 0 and report["ratio_open"] > 0
+    rows = run.console_rows(report)
+    assert [row.target for row in rows] == ["5 API with 3 consoles open", "5 API after the consoles left"]
