@@ -27,7 +27,7 @@ from mockserver.errors import ApiError, session_not_found
 from mockserver.events import StreamEvent
 from mockserver.faults import Faults
 from mockserver.journal import Journal
-from mockserver.operations import Operation
+from mockserver.operations import Operation, TurnGate
 from mockserver.settings import Settings
 from mockserver.state.accounts import Account, Accounts, RateLimits
 from mockserver.state.assets import Assets, ReceivedFile, remote_info
@@ -68,6 +68,8 @@ class Backend:
         self.finished_operations = 0
         #: Set while recording (mockserver.recording): wraps each turn's encoder to note its events.
         self.stream_tap: Callable[[Encoder], Encoder] | None = None
+        #: Set by recordings and re-enactments: awaited by each turn where it may be held.
+        self.turn_gate: TurnGate | None = None
         self._init_state()
 
     # ------------------------------------------------------------------ lifecycle
@@ -184,6 +186,7 @@ class Backend:
             settle=self.settle_turn,
             sse_fault=sse_fault,
             on_done=self._operation_done,
+            gate=self.turn_gate,
         )
         self.operations.add(op)
         op.start()
