@@ -364,7 +364,8 @@ class Recording:
             return None
         order: list[str] = []
         for mark in sorted(marks, key=lambda m: m.passed_from):
-            order[mark.passed_from :] = mark.passed
+            start = mark.passed_from
+            order[start : start + len(mark.passed)] = mark.passed
         return order
 
     def origins(self) -> list[str]:

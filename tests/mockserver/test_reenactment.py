@@ -139,3 +139,132 @@ def test_a_read_right_after_a_drop_re_enacts_20_times(dropped: Recording) -> Non
     read = dropped.exchanges[-1]
     assert read.running == 1 and recorded["state"]["draft"] is None, recorded
     assert rerun(dropped) == []
+
+
+class Events:
+    """An open stream read event by event (blank-line separated)."""
+
+    def __init__(self, stream: httpx.Response) -> None:
+        self.lines = stream.iter_lines()
+
+    def read(self, count: int) -> None:
+        seen = 0
+        for line in self.lines:
+            if not line:
+                seen += 1
+                if seen == count:
+                    return
+
+    def rest(self) -> None:
+        for _ in self.lines:
+            pass
+
+
+@pytest.fixture(scope="module")
+def render_read(tmp_path_factory: pytest.TempPathFactory) -> Recording:
+    """An export polled while an edit turn runs on the same session, then to its MP4."""
+
+    def run(http: httpx.Client, server: LiveServer) -> None:
+        headers, sid = session(http, tier="paid", credits=1000)
+        with http.stream("POST", "/run_sse", json=turn_body(sid, GENERATE), headers=headers) as stream:
+            stream.read()
+        server.wait_idle()
+        draft = http.get(f"/api/state/nemo_agent/me/{sid}/latest", headers=headers).json()["data"]["state"]
+        body = {"id": "render_between", "sessionId": sid, "draft": draft["draft"]}
+        http.post("/api/render/proxy/lambda", json=body, headers=headers)
+        poll = "/api/render/proxy/lambda/render_between"
+        hold = Hold(server, events=2)
+        edit = turn_body(sid, "add a title 'Night Shift' at the start")
+        with http.stream("POST", "/run_sse", json=edit, headers=headers) as stream:
+            events = Events(stream)
+            events.read(2)
+            http.get(poll, headers=headers)
+            http.get(f"/api/state/nemo_agent/me/{sid}/latest", headers=headers)
+            http.get("/api/credits/balance/simple", headers=headers)
+            hold.release()
+            events.rest()
+        while http.get(poll, headers=headers).json()["status"] not in ("completed", "failed"):
+            pass
+        http.get("/api/render/proxy/render_between/download", headers=headers)
+
+    return record(tmp_path_factory.mktemp("reenact") / "render-read.jsonl", run, seed=6)
+
+
+def test_a_read_during_a_render_re_enacts_20_times(render_read: Recording) -> None:
+    """Polls and a state read while a render is processing and an edit runs see the same stage and
+    draft every time (B-REN-05, B-REN-09, B-SSE-14)."""
+    polls = [e for e in render_read.exchanges if e.path == "/api/render/proxy/lambda/render_between"]
+    assert '"processing"' in polls[0].response_body["text"]  # type: ignore[index]
+    assert polls[0].running == 1
+    assert rerun(render_read) == []
+
+
+@pytest.fixture(scope="module")
+def resent(tmp_path_factory: pytest.TempPathFactory) -> Recording:
+    """The same message sent again while its first turn still runs: two turns, two charges."""
+
+    def run(http: httpx.Client, server: LiveServer) -> None:
+        headers, sid = session(http, tier="paid", credits=1000)
+        hold = Hold(server, events=1)
+        with http.stream("POST", "/run_sse", json=turn_body(sid, GENERATE), headers=headers) as first:
+            first_events = Events(first)
+            first_events.read(1)
+            http.get("/api/credits/balance/simple", headers=headers)
+            with http.stream("POST", "/run_sse", json=turn_body(sid, GENERATE), headers=headers) as second:
+                second_events = Events(second)
+                second_events.read(1)
+                http.get("/api/credits/balance/simple", headers=headers)
+                http.get(f"/api/state/nemo_agent/me/{sid}/latest", headers=headers)
+                hold.release()
+                second_events.rest()
+            first_events.rest()
+        http.get("/api/credits/balance/simple", headers=headers)
+
+    return record(tmp_path_factory.mktemp("reenact") / "resent.jsonl", run, seed=7)
+
+
+def test_a_second_message_while_a_turn_runs_re_enacts_20_times(resent: Recording) -> None:
+    """The re-sent message runs and is charged on its own, and the reads between see both turns
+    exactly as recorded (B-SSE-13, U-11, B-CRED-01)."""
+    balances = [
+        json.loads(e.response_body["text"])["data"]  # type: ignore[index]
+        for e in resent.exchanges
+        if e.path == "/api/credits/balance/simple"
+    ]
+    assert balances[0] != balances[-1]
+    assert max(e.running or 0 for e in resent.exchanges) == 2
+    assert rerun(resent) == []
+
+
+@pytest.fixture(scope="module")
+def expired(tmp_path_factory: pytest.TempPathFactory) -> Recording:
+    """The clock passes the anonymous token's 7 days while a generation runs."""
+
+    def run(http: httpx.Client, server: LiveServer) -> None:
+        headers, sid = session(http)
+        hold = Hold(server, events=2)
+        with http.stream("POST", "/run_sse", json=turn_body(sid, GENERATE), headers=headers) as stream:
+            events = Events(stream)
+            events.read(2)
+            http.get(f"/api/state/nemo_agent/me/{sid}/latest", headers=headers)
+            http.post("/_mock/clock/advance", json={"seconds": 7 * 24 * 3600 + 1})
+            http.get(f"/api/state/nemo_agent/me/{sid}/latest", headers=headers)
+            hold.release()
+            events.rest()
+        token = http.post("/api/auth/anonymous-token", headers={"X-Client-Id": "reenact"}).json()["data"][
+            "token"
+        ]
+        renewed = {**headers, "Authorization": f"Bearer {token}"}
+        http.get(f"/api/state/nemo_agent/me/{sid}/latest", headers=renewed)
+
+    return record(tmp_path_factory.mktemp("reenact") / "expired.jsonl", run, seed=8)
+
+
+def test_a_token_expiring_mid_session_re_enacts_20_times(expired: Recording) -> None:
+    """The read after the 7 days is 1001 while the turn still runs, the same client id then gets
+    a token for the same account, every time (B-AUTH-05, B-AUTH-07, U-08)."""
+    reads = [e for e in expired.exchanges if e.path.startswith("/api/state/")]
+    assert '"code":0' in reads[0].response_body["text"].replace(" ", "")  # type: ignore[index]
+    assert '"code":1001' in reads[1].response_body["text"].replace(" ", "")  # type: ignore[index]
+    assert reads[1].running == 1
+    assert rerun(expired) == []
