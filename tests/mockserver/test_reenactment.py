@@ -20,11 +20,12 @@ from recorded import ATTRIBUTION, turn_body
 from mockserver.operations import Operation
 from mockserver.recording import repro
 from mockserver.recording.live import live_mock
-from mockserver.recording.model import Recording, load_recording
+from mockserver.recording.model import Recording, body_bytes, load_recording
 from mockserver.recording.reenact import Reenactment
+from mockserver.recording.replay import ReplayApp
 from mockserver.recording.turns import expand
 from mockserver.settings import Settings
-from mockserver.testing import LiveServer
+from mockserver.testing import LiveServer, ThreadedServer
 
 pytestmark = pytest.mark.live
 
@@ -268,3 +269,19 @@ def test_a_token_expiring_mid_session_re_enacts_20_times(expired: Recording) -> 
     assert '"code":1001' in reads[1].response_body["text"].replace(" ", "")  # type: ignore[index]
     assert reads[1].running == 1
     assert rerun(expired) == []
+
+
+def test_a_replay_answers_the_read_after_a_drop_as_recorded(dropped: Recording) -> None:
+    """Replayed, the dropped stream and the state read right after it are the recorded ones, and
+    the replay clock stands at the read's recorded moment (B-SSE-14, B-CLI-08)."""
+    stream, read = dropped.exchanges[-2], dropped.exchanges[-1]
+    app = ReplayApp(dropped, time_scale=0)
+    with ThreadedServer(app) as replay, httpx.Client(base_url=replay.url, timeout=30) as http:
+        for exchange in dropped.exchanges[:-2]:
+            http.request(exchange.method, exchange.target, content=body_bytes(exchange.request_body))
+        answered = http.post(stream.path, content=body_bytes(stream.request_body))
+        assert answered.content == stream.response_bytes()
+        assert app.clock.now() >= stream.at
+        state = http.get(read.path)
+        assert state.content == body_bytes(read.response_body)
+        assert app.clock.now() >= read.at
