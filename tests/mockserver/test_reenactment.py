@@ -6,7 +6,6 @@ repro`, and that test is run 20 times in a row in this process: every run must p
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -15,9 +14,9 @@ from typing import Any
 
 import httpx
 import pytest
+from holding import Hold
 from recorded import ATTRIBUTION, turn_body
 
-from mockserver.operations import Operation
 from mockserver.recording import repro
 from mockserver.recording.live import live_mock
 from mockserver.recording.model import Recording, body_bytes, load_recording
@@ -55,35 +54,6 @@ def rerun(recording: Recording, runs: int = RUNS) -> list[str]:
             except AssertionError as exc:
                 failures.append(f"run {run + 1}: {str(exc)[:300]}")
     return failures
-
-
-class Hold:
-    """Holds the mock's first turn at the first step after it has emitted `events` events, until
-    `release()`: the recorded client then acts while the turn is surely still running (at time
-    scale 0 a turn otherwise often ends before the next request arrives)."""
-
-    def __init__(self, server: LiveServer, events: int) -> None:
-        self.server = server
-        self.events = events
-        self.held = False
-        self.released: asyncio.Event | None = None
-        noted = server.backend.turn_gate
-        assert noted is not None
-
-        async def gate(op: Operation) -> None:
-            if not self.held and op.emitted >= self.events:
-                self.held = True
-                self.released = asyncio.Event()
-                await self.released.wait()
-            await noted(op)
-
-        server.backend.turn_gate = gate
-
-    def release(self) -> None:
-        assert self.held, "the turn never got that far"
-        released = self.released
-        assert released is not None
-        self.server.call(released.set)
 
 
 Run = Callable[[httpx.Client, LiveServer], None]
@@ -232,8 +202,11 @@ def test_a_second_message_while_a_turn_runs_re_enacts_20_times(resent: Recording
         for e in resent.exchanges
         if e.path == "/api/credits/balance/simple"
     ]
-    assert balances[0] != balances[-1]
-    assert max(e.running or 0 for e in resent.exchanges) == 2
+    cost = balances[0]["frozen"]
+    assert cost > 0 and balances[-1]["available"] == 1000 - 2 * cost, balances  # charged twice
+    streams = [e for e in resent.exchanges if e.path == "/run_sse"]
+    assert len(streams) == 2 and all(e.streamed for e in streams)
+    assert streams[1].running == 1  # the first turn was still running
     assert rerun(resent) == []
 
 
