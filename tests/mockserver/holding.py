@@ -18,18 +18,25 @@ class Hold:
         self.server = server
         self.events = events
         self.held = False
+        self.ended = False
         self.released: asyncio.Event | None = None
         noted = server.backend.turn_gate
         assert noted is not None
 
         async def gate(op: Operation) -> None:
-            if not self.held and op.emitted >= self.events:
+            if not self.held and not self.ended and op.emitted >= self.events:
                 self.held = True
                 self.released = asyncio.Event()
                 await self.released.wait()
             await noted(op)
 
         server.backend.turn_gate = gate
+
+    def end(self) -> None:
+        """Hold no turn from now on, and let the held one (if any) go on."""
+        self.ended = True
+        if self.held:
+            self.release()
 
     def release(self) -> None:
         assert self.held, "the turn never got that far"

@@ -96,8 +96,8 @@ class Interleavings(RuleBasedStateMachine):
     @rule()
     def release(self) -> None:
         hold, self.hold = self.hold, None
-        if hold is not None and hold.held:
-            hold.release()
+        if hold is not None:
+            hold.end()
 
     @precondition(lambda self: bool(self.streams))
     @rule(which=st.integers(0, MAX_OPEN_STREAMS - 1))
