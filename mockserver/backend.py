@@ -27,7 +27,7 @@ from mockserver.errors import ApiError, session_not_found
 from mockserver.events import Say, StreamEvent
 from mockserver.faults import Faults
 from mockserver.journal import Journal
-from mockserver.operations import Operation
+from mockserver.operations import Operation, TurnGate
 from mockserver.settings import Settings
 from mockserver.state.accounts import Account, Accounts, RateLimits
 from mockserver.state.assets import Assets, ReceivedFile, remote_info
@@ -70,6 +70,8 @@ class Backend:
         self.stream_tap: Callable[[Encoder], Encoder] | None = None
         #: Called by `end_streams`: other long-lived responses (the web pages' live feeds) end too.
         self.stream_enders: list[Callable[[], None]] = []
+        #: Set by recordings and re-enactments: awaited by each turn where it may be held.
+        self.turn_gate: TurnGate | None = None
         self._init_state()
 
     # ------------------------------------------------------------------ lifecycle
@@ -188,6 +190,7 @@ class Backend:
             settle=self.settle_turn,
             sse_fault=sse_fault,
             on_done=self._operation_done,
+            gate=self.turn_gate,
         )
         self.operations.add(op)
         # What the user reads: a silent turn, or one a `silent` fault hushed, sends no text (B-SSE-09).

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from contracts import wording
@@ -47,6 +47,11 @@ TEMPORARY_ISSUE = wording.TEMPORARY_ISSUE
 
 _CLOSE = None
 
+#: Awaited by a turn at each point where it may be held: its start and each return from the clock
+#: (the only places it waits). A recording notes the order turns pass them; a re-enactment holds
+#: turns there so that a request finds each one at the step it had reached (mockserver.recording).
+TurnGate = Callable[["Operation"], Awaitable[None]]
+
 
 class Operation:
     """One turn: a plan, the hold on the ledger, and the stream listening to it (if any).
@@ -68,11 +73,13 @@ class Operation:
         "failed",
         "fault",
         "finished_at",
+        "gate",
         "heartbeats",
         "interval",
         "listening",
         "on_done",
         "op_id",
+        "pauses",
         "plan",
         "session",
         "settle",
@@ -95,6 +102,7 @@ class Operation:
         settle: Callable[[Operation], None],
         sse_fault: str | None = None,
         on_done: Callable[[Operation], None] | None = None,
+        gate: TurnGate | None = None,
     ) -> None:
         self.op_id = op_id
         self.plan = plan
@@ -108,6 +116,9 @@ class Operation:
         self.settle = settle
         self.fault = sse_fault
         self.on_done = on_done
+        self.gate = gate
+        #: Gates reached so far (`TurnGate`): where the turn is, counted the same in every run.
+        self.pauses = 0
         self._buffer: deque[bytes | None] = deque()
         self._waiter: asyncio.Future[None] | None = None
         self.listening = True
@@ -193,13 +204,21 @@ class Operation:
         beat = 1
         while self.interval > 0 and start + beat * self.interval <= end:
             await self.clock.sleep_until(start + beat * self.interval)
+            await self._pause()
             beat += 1
             self.heartbeats += 1
             self._emit(Heartbeat("empty" if self.heartbeats % EMPTY_HEARTBEAT_EVERY == 0 else "json"))
         await self.clock.sleep_until(end)
+        await self._pause()
+
+    async def _pause(self) -> None:
+        self.pauses += 1
+        if self.gate is not None:
+            await self.gate(self)
 
     async def _run(self) -> None:
         try:
+            await self._pause()
             for step in self.plan.steps:
                 if isinstance(step, Say):
                     if self.fault == "silent":

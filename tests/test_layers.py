@@ -41,6 +41,8 @@ PUBLIC: dict[str, frozenset[str]] = {
             "mockserver.state.accounts",  # Account, Session, Sessions, Ledger: the state hooks see
             "mockserver.state.sessions",
             "mockserver.state.ledger",
+            "mockserver.state.renders",  # RenderJob, what `Backend.submit_render` returns
+            "mockserver.api.requests",  # RenderRequest, what `Backend.submit_render` is handed
         }
     ),
     "client": frozenset(

@@ -3,31 +3,67 @@
 Missing and overlong client ids (B-AUTH-02, U-07), a second token for one client (B-AUTH-08,
 U-06, U-03), bad and claim tokens as bearer (B-AUTH-14, B-AUTH-21), unknown sessions (B-SESS-07,
 U-09), malformed JSON (U-12), refused uploads (B-UPL-07, U-13), running out of credits (B-CRED-05)
-and an export without the attribution headers (B-ATTR-08). Probes that issue tokens, spend or
-need made-up accounts run only where the target allows them (`conformance.check.target`).
+an export without the attribution headers (B-ATTR-08) and a file one byte over the advertised
+upload cap (B-UPL-08). Probes that issue tokens, spend or need made-up accounts run only where the
+target allows them (`conformance.check.target`); those that move the clock are in
+`conformance.check.moments`.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
+import httpx
+
+from conformance.check.moments import Moments
 from conformance.check.report import Report
 from conformance.check.samples import GENERATION, NOTES_TXT, QUESTIONS, tiny_png
 from conformance.check.sse import run_request, stream_turn
-from conformance.check.target import Target, TargetError
+from conformance.check.target import PAID_CREDITS, Target, TargetError
 from conformance.check.walker import Account, SessionRef, Walker, exportable
+from contracts.profiles import load_profile
 
 UNKNOWN_SESSION = "1000000000000000001"
 UNKNOWN_TOKEN = "nmv_usr_" + "0" * 32
 #: Bodies that are no JSON at all (U-12).
 MALFORMED_JSON = b'{"task_name": "project", '
+UPLOAD_PATH = "/api/upload-video/nemo_agent/{user_id}/{session_id}"
+#: Where the mock's served document states its profile's cap per file.
+CAP_FIELD = "x-upload-cap-bytes"
 MALFORMED_TARGETS = (
     ("POST", "/api/tasks/me/with-session/nemo_agent", "createSession"),
     ("POST", "/api/auth/claim-token", "claimToken"),
     ("POST", "/run_sse", "runSse"),
     ("POST", "/api/render/proxy/lambda", "submitRender"),
 )
+
+
+class OverCapUpload:
+    """A multipart body with one `.mp4` part of `size` zero bytes, made as it is sent."""
+
+    BOUNDARY = "nemo-contract-over-the-cap"
+    CHUNK = 1 << 20
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.head = (
+            f'--{self.BOUNDARY}\r\nContent-Disposition: form-data; name="files"; filename="over-the-cap.mp4"'
+            "\r\nContent-Type: video/mp4\r\n\r\n"
+        ).encode()
+        self.tail = f"\r\n--{self.BOUNDARY}--\r\n".encode()
+        self.content_type = f"multipart/form-data; boundary={self.BOUNDARY}"
+        self.length = len(self.head) + size + len(self.tail)
+
+    def chunks(self) -> Iterator[bytes]:
+        yield self.head
+        block = bytes(self.CHUNK)
+        left = self.size
+        while left:
+            n = min(left, self.CHUNK)
+            yield block[:n]
+            left -= n
+        yield self.tail
 
 
 class Probes:
@@ -58,6 +94,8 @@ class Probes:
             )
         for probe in probes:
             probe()
+        self.over_the_cap()
+        Moments(self.target, self.report).run()  # last: it moves the clock past every expiry
 
     @property
     def me(self) -> Account:
@@ -195,6 +233,65 @@ class Probes:
             if ex is not None:
                 reason = f"uploading {name} got HTTP {ex.status}, code {ex.code}, not 4001"
                 self.walk.expect(rule_id, ex.code == 4001, reason, ex)
+
+    def over_the_cap(self) -> None:
+        """B-UPL-08: a file one byte over the advertised cap, streamed, is refused with 4002 (B-UPL-07;
+        HTTP 413 in mapped mode), nothing of it is kept (U-13) and nothing is charged (B-CRED-08).
+
+        The cap is the one the server advertises in its `/openapi.json` (`x-upload-cap-bytes`), else
+        the default profile's. The body is generated as it is sent, never held in memory; an upload
+        costs no credits, so this runs against a real backend too.
+        """
+        cap, where = self.advertised_cap()
+        if cap is None:
+            self.report.note(f"B-UPL-08 over-the-cap probe left out: {where} states no upload cap")
+            return
+        account = self.me
+        if self.target.has_control:
+            account = Account(self.target.new_account("paid", PAID_CREDITS), exclusive=True)
+            session = self.walk.create_session(account)
+        else:
+            session = self.session()
+        if session is None:
+            return
+        before = self.walk.state(session)
+        self.walk.settle(account)
+        upload = OverCapUpload(cap + 1)
+        ex = self.walk.call(
+            "POST",
+            f"/api/upload-video/nemo_agent/me/{session.session_id}",
+            "uploadFiles",
+            account,
+            content=upload.chunks(),
+            headers={"Content-Type": upload.content_type, "Content-Length": str(upload.length)},
+        )
+        if ex is None:
+            return
+        refused = ex.code == 4002 or ex.status == 413
+        reason = f"a file 1 byte over the {where} cap of {cap} bytes got HTTP {ex.status}, code {ex.code}"
+        self.walk.expect("B-UPL-08", refused, reason, ex)
+        after = self.walk.state(session)
+        if before is not None and after is not None:
+            kept = len(after.get("video_infos") or []) - len(before.get("video_infos") or [])
+            self.walk.expect("U-13", kept == 0, f"a refused upload left {kept} file(s) in the state", ex)
+        self.walk.unchanged(account, "B-CRED-08", "a refused upload")
+
+    def advertised_cap(self) -> tuple[int | None, str]:
+        """The upload cap per file the server states, and where it was read."""
+        try:
+            response = self.target.http.get("/openapi.json")
+            document = response.json() if response.status_code == 200 else None
+        except (httpx.HTTPError, ValueError):
+            document = None
+        try:
+            operation = document["paths"][UPLOAD_PATH]["post"]  # type: ignore[index]
+        except (KeyError, TypeError):
+            operation = None
+        if isinstance(operation, dict) and CAP_FIELD in operation:
+            cap = operation[CAP_FIELD]
+            return (cap if isinstance(cap, int) and cap > 0 else None), "advertised (/openapi.json)"
+        default = load_profile(None)
+        return default.upload_cap_bytes, f"{default.name} profile's"
 
     # ------------------------------------------------------------------ credits and export (mock only)
 

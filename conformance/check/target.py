@@ -169,6 +169,13 @@ class Target:
                 self._other = self._anonymous_token()
         return self._other
 
+    def renew_tokens(self) -> None:
+        """Forget the made-up accounts' tokens (a probe moved the clock past their expiry): the
+        next call makes new ones. A --token given is kept."""
+        if self.has_control and not self._given_token:
+            self._primary = None
+            self._other = None
+
     def new_account(self, tier: str, credits: int) -> str:
         """A made-up account on the mock (`POST /_mock/accounts`)."""
         if not self.has_control:

@@ -3,8 +3,9 @@
 Every variant is the real mock with one change, and the mock's source is never edited. A bug that
 shows on the wire is an ASGI wrapper (`conformance.planted.asgi`); one that lives in the backend's
 state is a `Backend` subclass that uses its extension points only: the `sessions_factory`
-argument, the `turn_planned` and `settle_turn` hooks, or a public operation (`start_turn`)
-overridden through `super()`. Credits a variant takes move through the ledger's own hold and
+argument, the `turn_planned` and `settle_turn` hooks, a public operation (`start_turn`,
+`submit_render`, `authenticate`) overridden through `super()` or over public state (the
+backend's `profile`, the accounts' `limits`). Credits a variant takes move through the ledger's own hold and
 spend; only the overdraft writes the balance itself, since no ledger operation goes below zero.
 `tests/conformance/test_planted_bugs.py` runs `nemo-contract check` against each and expects the
 listed rule ids among its failures, and none of them against the unchanged mock.
@@ -32,6 +33,7 @@ from conformance.planted.asgi import (
     set_header,
 )
 from mockserver.agent import Plan
+from mockserver.api.requests import RenderRequest
 from mockserver.backend import Backend
 from mockserver.errors import ApiError, session_not_found
 from mockserver.events import Apply
@@ -39,6 +41,7 @@ from mockserver.operations import Operation
 from mockserver.settings import Settings
 from mockserver.state.accounts import Account
 from mockserver.state.ledger import Ledger
+from mockserver.state.renders import RenderJob
 from mockserver.state.sessions import Session, Sessions
 from mockserver.testing import LiveServer, Wrapper
 
@@ -308,6 +311,52 @@ class StuckHoldBackend(Backend):
             super().settle_turn(op)
 
 
+class ImmortalTokensBackend(Backend):
+    """Judges a token's expiry at the moment the clock started, so no token ever expires."""
+
+    def authenticate(self, authorization: str | None) -> Account:
+        return self.accounts.authenticate(authorization, self.clock.start)
+
+
+class UncappedUploadsBackend(Backend):
+    """Advertises its profile's upload cap (the settings' profile) but enforces none."""
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        super().__init__(settings)
+        self.profile = replace(self.profile, upload_cap_bytes=None)
+
+
+class EndlessRendersBackend(Backend):
+    """Every render job stays `processing` for good, as a `stall` fault would keep it."""
+
+    def submit_render(
+        self, account: Account, request: RenderRequest, headers_present: bool, render_fault: str | None
+    ) -> RenderJob:
+        return super().submit_render(account, request, headers_present, render_fault or "stall")
+
+
+class LockedClientBackend(Backend):
+    """A client id's one-token-per-week window never ends: after its token expires it gets none."""
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        super().__init__(settings)
+        self._lock_window()
+
+    def reset(self) -> None:
+        super().reset()
+        self._lock_window()
+
+    def _lock_window(self) -> None:
+        self.accounts.limits = replace(self.accounts.limits, window_s=100 * 365 * 24 * 3600.0)
+
+
+def _claim_for_a_day(body: Any, scope: Scope) -> Any:
+    data = _data(body)
+    if "expires_in" in data:
+        data["expires_in"] = 86400
+    return body
+
+
 # ---------------------------------------------------------------------------- the catalogue
 
 CATALOGUE: tuple[PlantedBug, ...] = (
@@ -461,6 +510,36 @@ CATALOGUE: tuple[PlantedBug, ...] = (
         "a finished turn leaves its credits frozen",
         ("U-10",),
         backend_class=StuckHoldBackend,
+    ),
+    PlantedBug(
+        "expired-tokens-accepted",
+        "a token still works after its 7 days",
+        ("B-AUTH-05",),
+        backend_class=ImmortalTokensBackend,
+    ),
+    PlantedBug(
+        "over-cap-upload-accepted",
+        "the upload cap it advertises is not enforced",
+        ("B-UPL-08",),
+        backend_class=UncappedUploadsBackend,
+    ),
+    PlantedBug(
+        "render-never-ends",
+        "a render is still processing long after 90 seconds",
+        ("B-REN-11",),
+        backend_class=EndlessRendersBackend,
+    ),
+    PlantedBug(
+        "client-locked-out",
+        "a client id gets no new token once its first has expired",
+        ("B-AUTH-08",),
+        backend_class=LockedClientBackend,
+    ),
+    PlantedBug(
+        "claim-lives-a-day",
+        "a claim token says it lives one day",
+        ("B-AUTH-20",),
+        wrap=json_rewrite(Match("POST", "/api/auth/claim-token"), _claim_for_a_day),
     ),
 )
 

@@ -8,7 +8,11 @@
    `text/event-stream`, the SSE events each with its virtual time `at`), the fault rules that
    fired on it, the virtual times it started, answered and ended, two ticks of one counter
    (`opened`, `closed`) that order the starts and ends of overlapping exchanges, and (mock runs)
-   how many turns were still running when the request arrived;
+   how many turns were still running when the request arrived and, in `turns`, where each was:
+   the mock's turns wait only at numbered points (`operations.TurnGate`); `turns` holds each
+   running turn's count of points passed, the run-wide count when the request arrived, was
+   answered and ended, and the turns that passed points since the previous exchange was written
+   (their order run-wide: the recording's turn schedule, `Recording.schedule`);
 3. an `end` record when the run stops cleanly.
 
 Bodies are `{"size": N, "text": ...}` (UTF-8 text), `{"size": N, "base64": ...}` (binary) or, over
@@ -193,6 +197,46 @@ def _event_body(data: bytes) -> dict[str, Any]:
 
 
 @dataclass(frozen=True, slots=True)
+class TurnMarks:
+    """Where the mock's turns stood around one exchange (recordings of the mock only).
+
+    A turn waits only at numbered points (its start, each return from the virtual clock); the
+    run counts every point any turn passes. `arrived`, `answered` and `ended` are that count when
+    the request arrived, its answer started and it ended; `running` maps each turn running at
+    arrival to the points it had passed; `passed` lists, from run-wide point `passed_from` on, the
+    turn that passed each point since the previous exchange record was written.
+    """
+
+    running: dict[str, int]
+    arrived: int
+    answered: int | None
+    ended: int
+    passed_from: int
+    passed: list[str]
+
+    def to_record(self) -> dict[str, Any]:
+        return {
+            "running": self.running,
+            "arrived": self.arrived,
+            "answered": self.answered,
+            "ended": self.ended,
+            "passed": {"from": self.passed_from, "turns": self.passed},
+        }
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> TurnMarks:
+        passed = record.get("passed") or {}
+        return cls(
+            running={str(op): int(n) for op, n in (record.get("running") or {}).items()},
+            arrived=int(record["arrived"]),
+            answered=None if record.get("answered") is None else int(record["answered"]),
+            ended=int(record["ended"]),
+            passed_from=int(passed.get("from", 0)),
+            passed=[str(op) for op in passed.get("turns", [])],
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Exchange:
     """One request and its response, as read back from a recording."""
 
@@ -213,6 +257,7 @@ class Exchange:
     events: list[RecordedEvent] | None  # only for event streams
     faults: list[dict[str, Any]] = field(default_factory=list)
     running: int | None = None  # turns running on the mock when the request arrived
+    turns: TurnMarks | None = None  # where those turns stood (mock recordings)
 
     @property
     def target(self) -> str:
@@ -259,6 +304,7 @@ class Exchange:
             "response": response,
             "faults": self.faults,
             **({} if self.running is None else {"running": self.running}),
+            **({} if self.turns is None else {"turns": self.turns.to_record()}),
         }
 
     @classmethod
@@ -284,6 +330,7 @@ class Exchange:
             events=None if events is None else [RecordedEvent.from_record(e) for e in events],
             faults=list(record.get("faults", [])),
             running=None if record.get("running") is None else int(record["running"]),
+            turns=None if record.get("turns") is None else TurnMarks.from_record(record["turns"]),
         )
 
 
@@ -308,6 +355,18 @@ class Recording:
     def clock_start(self) -> float | None:
         start = self.header.get("clock", {}).get("start")
         return None if start is None else float(start)
+
+    def schedule(self) -> list[str] | None:
+        """The order in which the run's turns passed their points (`TurnMarks`), or None when the
+        recording does not say (a proxy recording, or one made before turns were noted)."""
+        marks = [exchange.turns for exchange in self.exchanges if exchange.turns is not None]
+        if not marks:
+            return None
+        order: list[str] = []
+        for mark in sorted(marks, key=lambda m: m.passed_from):
+            start = mark.passed_from
+            order[start : start + len(mark.passed)] = mark.passed
+        return order
 
     def origins(self) -> list[str]:
         """Every `scheme://host:port` the recorded run was reached at, or its upstream."""

@@ -37,11 +37,13 @@ from mockserver.recording.model import (
     EventSplitter,
     Exchange,
     RecordedEvent,
+    TurnMarks,
     body_record,
     dumps,
     elided_record,
     is_textual,
 )
+from mockserver.recording.turns import TurnNotes
 from mockserver.scenarios import Scenario
 
 Encode = Callable[[StreamEvent], bytes]
@@ -121,7 +123,10 @@ class Capture:
         "running",
         "seq",
         "status",
+        "steps_answered",
+        "steps_arrived",
         "streaming",
+        "turns_running",
     )
 
     def __init__(
@@ -144,6 +149,10 @@ class Capture:
         self.chunks: list[tuple[float, bytes]] = []  # streams only: what was sent, and when
         self.emitted: list[tuple[float, bytes]] = []  # streams only: what the mock emitted, and when
         self.faults: list[dict[str, Any]] = []
+        # Where the mock's turns stood (`TurnNotes`), when the recording notes them.
+        self.turns_running: dict[str, int] | None = None
+        self.steps_arrived = 0
+        self.steps_answered: int | None = None
 
     def respond(self, message: Message, at: float) -> None:
         self.status = int(message["status"])
@@ -205,11 +214,13 @@ class Recorder:
         clock: Clock,
         running: Callable[[], int] | None = None,
         owns: bool = False,
+        turns: TurnNotes | None = None,
     ) -> None:
         self.out = out
         self.header = header
         self.clock = clock
         self.running = running
+        self.turns = turns
         self.body_limit = int(header.get("body_limit", DEFAULT_BODY_LIMIT))
         self.masker = Masker()
         self._owns = owns
@@ -228,8 +239,10 @@ class Recorder:
         *,
         clock: Clock,
         running: Callable[[], int] | None = None,
+        turns: TurnNotes | None = None,
     ) -> Recorder:
-        return cls(Path(path).open("w", encoding="utf-8"), header, clock=clock, running=running, owns=True)
+        out = Path(path).open("w", encoding="utf-8")  # noqa: SIM115 (the recorder owns and closes it)
+        return cls(out, header, clock=clock, running=running, owns=True, turns=turns)
 
     @classmethod
     def for_mock(
@@ -242,7 +255,13 @@ class Recorder:
     ) -> Recorder:
         """A recording of `backend`'s run, on its virtual clock; `attach` it before starting."""
         header = mock_header(backend, scenario, body_limit=body_limit)
-        return cls.open(path, header, clock=backend.clock.now, running=lambda: len(backend.operations))
+        return cls.open(
+            path,
+            header,
+            clock=backend.clock.now,
+            running=lambda: len(backend.operations),
+            turns=TurnNotes(backend),
+        )
 
     def _write(self, record: dict[str, Any]) -> None:
         with self._lock:
@@ -253,7 +272,16 @@ class Recorder:
         self._seq += 1
         self._tick += 1
         running = None if self.running is None else self.running()
-        return Capture(self._seq, self._tick, self.clock(), scope, self.body_limit, running)
+        capture = Capture(self._seq, self._tick, self.clock(), scope, self.body_limit, running)
+        if self.turns is not None:
+            capture.turns_running = self.turns.running()
+            capture.steps_arrived = self.turns.passed
+        return capture
+
+    def answered(self, capture: Capture) -> None:
+        """The answer starts: note how far the turns had got (their steps may shape it)."""
+        if self.turns is not None:
+            capture.steps_answered = self.turns.passed
 
     def tap_stream(self, encode: Encode) -> Encode:
         """`Backend.stream_tap`: note each event of a turn started in a recorded request."""
@@ -305,11 +333,25 @@ class Recorder:
             events=events,
             faults=capture.faults,
             running=capture.running,
+            turns=self._turn_marks(capture),
         )
         if not self.closed:
             self._write(exchange.to_record())
             self.exchanges += 1
         return exchange
+
+    def _turn_marks(self, capture: Capture) -> TurnMarks | None:
+        if self.turns is None or capture.turns_running is None:
+            return None
+        start, passed = self.turns.take()
+        return TurnMarks(
+            running=capture.turns_running,
+            arrived=capture.steps_arrived,
+            answered=capture.steps_answered,
+            ended=self.turns.passed,
+            passed_from=start,
+            passed=passed,
+        )
 
     def close(self) -> None:
         """Write the `end` record (a recording without one was cut short) and close the file."""
@@ -348,6 +390,7 @@ class RecordingTap:
             kind = message["type"]
             if kind == "http.response.start":
                 capture.respond(message, clock())
+                recorder.answered(capture)
             elif kind == "http.response.body":
                 capture.body(message.get("body", b""), clock())
             elif kind == "http.response.pathsend":  # a file sent by path: read it for the record
@@ -409,4 +452,6 @@ def attach(app: Any, backend: Backend, recorder: Recorder) -> None:
         raise ValueError("attach the recorder before arming fault rules")
     backend.faults = NotedFaults()
     backend.stream_tap = recorder.tap_stream
+    if recorder.turns is not None:
+        backend.turn_gate = recorder.turns.gate
     app.add_middleware(RecordingTap, recorder=recorder)

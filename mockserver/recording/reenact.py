@@ -12,6 +12,12 @@ is turned into an `Answer`, which compares equal to the recorded one when nothin
 - binary and elided bodies compare by SHA-256 and size; SSE answers compare event by event;
 - clock readings: at a time scale above 0 the control API's clock answers (`now`) depend on real
   time, so only their status is compared; at scale 0 they are exact and compared whole.
+
+What happens between events is re-enacted too, when the recording noted it (`TurnMarks`; any
+recording of the mock): each request is held until the virtual moment it arrived at in the
+recording, and every running turn is held at the step it had reached then (`turns.TurnSchedule`),
+so a state read while a turn runs, or a second message sent meanwhile, finds the same draft, the
+same ledger and the same turns as in the recording, however fast this machine is.
 """
 
 from __future__ import annotations
@@ -29,12 +35,14 @@ from mockserver.masking import Masker
 from mockserver.recording.header import scenario_from_header, settings_from_header
 from mockserver.recording.model import (
     Exchange,
+    Recording,
     body_bytes,
     body_digest,
     digest_of,
     is_textual,
     split_events,
 )
+from mockserver.recording.turns import TurnSchedule
 from mockserver.scenarios import install
 from mockserver.testing import LiveServer
 
@@ -55,6 +63,8 @@ CLOCK_PATHS = frozenset({"/_mock/clock", "/_mock/clock/advance"})
 CLOCK_READING = "(a clock reading: not compared at a time scale above 0)"
 TIMEOUT = httpx.Timeout(60.0)
 SETTLE_TIMEOUT_S = 60.0
+#: How long turns may take to reach the recorded step before the schedule is dropped (real seconds).
+REACH_TIMEOUT_S = 20.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,13 +98,20 @@ class Pending:
 class Reenactment:
     """A fresh mock and a client that sends it the recorded requests."""
 
-    def __init__(self, server: LiveServer, header: dict[str, Any], origins: list[str]) -> None:
+    def __init__(
+        self,
+        server: LiveServer,
+        header: dict[str, Any],
+        origins: list[str],
+        schedule: TurnSchedule | None = None,
+    ) -> None:
         self.server = server
         self.header = header
         self.recorded_origins = list(origins)
         self.running_clock = server.settings.time_scale > 0
         self.masker = Masker()
         self.http = httpx.Client(base_url=server.url, timeout=TIMEOUT)
+        self.schedule = schedule
 
     @classmethod
     @contextlib.contextmanager
@@ -104,15 +121,23 @@ class Reenactment:
         origins: list[str] | tuple[str, ...] = (),
         *,
         time_scale: float | None = None,
+        schedule: list[str] | None = None,
     ) -> Iterator[Reenactment]:
-        """The mock of `header` (at `time_scale` if given), live until the block ends."""
+        """The mock of `header` (at `time_scale` if given), live until the block ends.
+
+        With `schedule` (`Recording.schedule()`), turns pass their steps in the recorded order and
+        each request meets them where the recording did.
+        """
         settings = settings_from_header(header, time_scale=time_scale)
         scenario = scenario_from_header(header)
         server = LiveServer(settings)
+        turns = None if schedule is None else TurnSchedule(list(schedule), server.backend)
+        if turns is not None:
+            server.backend.turn_gate = turns.gate
         if scenario is not None:
             install(server.app, server.backend, scenario)
         with server:
-            reenactment = cls(server, header, list(origins))
+            reenactment = cls(server, header, list(origins), turns)
             try:
                 yield reenactment
             finally:
@@ -150,10 +175,54 @@ class Reenactment:
 
         self.server.call(bounded)
 
+    @classmethod
+    def of(
+        cls, recording: Recording, *, time_scale: float | None = None
+    ) -> contextlib.AbstractContextManager[Reenactment]:
+        """`start` for a loaded recording: its header, origins and turn schedule."""
+        return cls.start(
+            recording.header, recording.origins(), time_scale=time_scale, schedule=recording.schedule()
+        )
+
+    def reach(self, steps: int) -> None:
+        """Let the turns on to run-wide step `steps` of the recorded schedule, and hold them there."""
+        schedule = self.schedule
+        if schedule is None:
+            return
+
+        async def reached() -> bool:
+            return await schedule.reach(steps, REACH_TIMEOUT_S)
+
+        self.server.call(reached)
+
+    def hold_until(self, at: float) -> None:
+        """Hold the next request until the virtual moment `at` (at scale 0: move the clock there)."""
+        clock = self.server.backend.clock
+
+        async def wait() -> None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(clock.sleep_until(at), REACH_TIMEOUT_S)
+
+        self.server.call(wait)  # at scale 0 one jump; above it, waits of bounded length
+        while clock.time_scale > 0 and clock.now() < at:
+            self.server.call(wait)
+
+    def _before(self, exchange: Exchange) -> None:
+        """Bring the mock to where the recorded run was when `exchange` arrived."""
+        marks = exchange.turns
+        if marks is None or self.schedule is None:
+            self.settle(exchange.running)
+            return
+        # A plain answer is built when it is sent: the turns had got as far as when it started. A
+        # stream starts its own turn, whose steps can only come once it is sent.
+        steps = marks.arrived if exchange.streamed or marks.answered is None else marks.answered
+        self.reach(steps)
+        self.hold_until(exchange.at)
+
     def open(self, record: dict[str, Any] | Exchange) -> Pending:
         """Send the recorded request; the answer's headers are in, its body not yet read."""
         exchange = _as_exchange(record)
-        self.settle(exchange.running)
+        self._before(exchange)
         headers = [
             (name, self.masker.unmask(value))
             for name, value in exchange.request_headers
@@ -169,6 +238,8 @@ class Reenactment:
     def close(self, pending: Pending) -> Answer:
         """Read the answer to its end and describe it as the recording would."""
         response = pending.response
+        if pending.exchange.turns is not None:
+            self.reach(pending.exchange.turns.ended)  # as far as the turns got while it was read
         try:
             data = response.read()
         finally:
@@ -181,6 +252,8 @@ class Reenactment:
 
     def finish(self) -> None:
         """Wait for turns still running on the mock (their answers are all read by now)."""
+        if self.schedule is not None:
+            self.server.call(self.schedule.release)
         self.server.wait_idle()
 
     # ------------------------------------------------------------------ comparing

@@ -3,8 +3,9 @@
 Requests are matched to recorded exchanges by method and path, in the order they were recorded:
 the second `GET /api/credits/balance/simple` gets the second recorded answer. The answer is the
 recorded status, headers and body, byte for byte (tokens stay masked, URLs keep the recorded
-host). SSE events come in their order, each at its recorded virtual offset from the request on
-the replay's own virtual clock, so `--time-scale` applies as it does to the mock (0: no waiting).
+host). Each request is held until the virtual moment it arrived at in the recording, and SSE events come in
+their order, each at its recorded virtual offset from the request, on the replay's own virtual
+clock, so `--time-scale` applies as it does to the mock (0: no waiting).
 A recorded `POST /_mock/clock/advance` also advances the replay clock, so streams the recorded
 client released early by advancing time are released early again.
 
@@ -202,6 +203,8 @@ class ReplayApp:
         adapt: Callable[[bytes], bytes] | None = None,
     ) -> None:
         clock = self.clock
+        if wait:  # held until the virtual moment it arrived at in the recording (scale 0: no waiting)
+            await clock.sleep_until(exchange.at)
         base = clock.now()  # the request's arrival, as exchange.at was in the recording
         headers = [
             (name.lower().encode("latin-1"), value.encode("latin-1"))

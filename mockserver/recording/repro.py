@@ -21,6 +21,7 @@ import re
 from typing import Any
 
 from mockserver.recording.model import Exchange, Recording
+from mockserver.recording.turns import runs
 
 INDENT = "    "
 
@@ -90,6 +91,8 @@ def generate_pytest(recording: Recording, *, time_scale: float | None = None) ->
     settings = header.get("settings") or {}
     profile = (header.get("profile") or {}).get("name", "nemo-video")
     scenario = header.get("scenario")
+    order = recording.schedule()
+    schedule = None if order is None else runs(order)
     doc = [
         f"Reproduces `{recording.name}`: {len(answered)} exchanges recorded from nemo-mock.",
         "",
@@ -99,6 +102,9 @@ def generate_pytest(recording: Recording, *, time_scale: float | None = None) ->
         "arms the same scenario and fault rules, sends the recorded requests in the recorded order and",
         "asserts that every answer and every SSE event is the recorded one. Tokens are the ones the",
         "re-run mock hands out (the recording masks them); hosts and ports of URLs read http://nemo-mock.",
+        "Each request waits for its recorded virtual moment, and the mock's turns are held at the step",
+        "they had reached when it arrived in the recording (SCHEDULE), so a read during a turn sees",
+        "what it saw then.",
     ]
     if scenario:
         doc += ["", f"Scenario {scenario['name']} ({', '.join(scenario.get('rules', []))}):"]
@@ -133,11 +139,15 @@ def generate_pytest(recording: Recording, *, time_scale: float | None = None) ->
         "import pytest",
         "",
         "from mockserver.recording.reenact import Reenactment",
+        "from mockserver.recording.turns import expand",
         "",
         f"TIME_SCALE = {scale!r}",
         f"ORIGINS = {recording.origins()!r}",
         "",
         f"HEADER = {_literal(header)}",
+        "",
+        "# The order in which the recorded turns passed their steps: (turn, steps in a row).",
+        f"SCHEDULE = {_literal(schedule)}",
         "",
         "EXCHANGES = [",
     ]
@@ -150,7 +160,10 @@ def generate_pytest(recording: Recording, *, time_scale: float | None = None) ->
         "",
         "@pytest.fixture",
         "def mock() -> Iterator[Reenactment]:",
-        f"{INDENT}with Reenactment.start(HEADER, ORIGINS, time_scale=TIME_SCALE) as reenactment:",
+        f"{INDENT}schedule = None if SCHEDULE is None else expand(SCHEDULE)",
+        f"{INDENT}with Reenactment.start(",
+        f"{INDENT * 2}HEADER, ORIGINS, time_scale=TIME_SCALE, schedule=schedule",
+        f"{INDENT}) as reenactment:",
         f"{INDENT * 2}yield reenactment",
         "",
         "",

@@ -7,6 +7,7 @@ Each variant of `conformance.planted` is served by a real uvicorn and checked wi
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 
@@ -14,11 +15,14 @@ from conformance.check.report import Report
 from conformance.check.runner import CheckOptions, run_check
 from conformance.planted.variants import CATALOGUE, PlantedBug, planted
 from contracts.coverage import load_behaviours
+from contracts.profiles import load_profile
 from mockserver.settings import Settings
 from mockserver.testing import LiveServer
 
 SEED = 3
 SMALL_BUDGET = 1  # generated cases per operation; probes and the journey run in full regardless
+#: The default profile with a 1 MB cap: the over-the-cap probe then sends 1 MB, not 500 (B-UPL-08).
+SMALL_CAP = replace(load_profile(None), upload_cap_bytes=1024 * 1024)
 
 pytestmark = pytest.mark.live
 
@@ -30,17 +34,17 @@ def check(server: LiveServer, max_examples: int = SMALL_BUDGET) -> Report:
 @pytest.fixture(scope="module")
 def baseline() -> Iterator[Report]:
     """The unchanged mock, checked exactly as the variants are."""
-    with LiveServer(Settings(time_scale=0, seed=7, access_log=False)) as server:
+    with LiveServer(Settings(time_scale=0, seed=7, access_log=False, profile=SMALL_CAP)) as server:
         yield check(server)
 
 
 MOCK_SETTINGS = {
     "default": {},
-    "real time": {"time_scale": 1.0},
-    "render shape B": {"render_shape": "B"},
-    "ADK dialect": {"dialect": "adk"},
-    "mapped statuses": {"error_status": "mapped"},
-    "CRLF streams": {"sse_line_ending": "\r\n"},
+    "real time": {"time_scale": 1.0, "profile": SMALL_CAP},
+    "render shape B": {"render_shape": "B", "profile": SMALL_CAP},
+    "ADK dialect": {"dialect": "adk", "profile": SMALL_CAP},
+    "mapped statuses": {"error_status": "mapped", "profile": SMALL_CAP},
+    "CRLF streams": {"sse_line_ending": "\r\n", "profile": SMALL_CAP},
 }
 
 
@@ -52,6 +56,20 @@ def test_the_real_mock_is_not_flagged(settings: dict[str, object]) -> None:
         report = check(server)
     assert report.ok, "\n".join(report.console_lines())
     assert len(report.checked) >= 45
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4, 5])
+def test_the_probes_between_events_never_flag_the_real_mock(seed: int) -> None:
+    """B-AUTH-05, B-AUTH-08, B-AUTH-20, B-REN-11, B-UPL-08, U-08, U-13: the probes that move the clock
+    past expiries and send a file over the cap hold on the unchanged mock, whatever the seeds."""
+    settings = Settings(time_scale=0, seed=seed, access_log=False, profile=SMALL_CAP)
+    with LiveServer(settings) as server:
+        options = CheckOptions(base_url=server.url, seed=seed, phases=("probes",))
+        report = run_check(options, sleep=None)
+    assert report.ok, "\n".join(report.console_lines())
+    assert {"B-AUTH-05", "B-AUTH-08", "B-AUTH-20", "B-REN-11", "B-UPL-08", "U-08", "U-13"} <= set(
+        report.checked
+    )
 
 
 def test_the_catalogue_is_big_and_names_catalogue_rules() -> None:
@@ -73,8 +91,9 @@ def test_the_catalogue_is_big_and_names_catalogue_rules() -> None:
 def test_each_planted_bug_is_caught(bug: PlantedBug, baseline: Report) -> None:
     """B-CRED-01, B-SESS-07, B-CRED-02, B-SSE-06, B-REN-09, B-SSE-04, U-12, B-UPL-07, U-16, B-SSE-09,
     B-SSE-08, B-AUTH-02, U-03, B-REN-03, B-REN-15, B-CRED-05, B-REN-06, B-STATE-04, B-AUTH-22, B-ERR-01,
-    U-14, B-CRED-08, U-10: each variant is reported under the rule it breaks, which the real mock keeps."""
-    with bug.server() as server:
+    U-14, B-CRED-08, U-10, B-AUTH-05, B-UPL-08, B-REN-11, B-AUTH-08, B-AUTH-20: each variant is reported
+    under the rule it breaks, which the real mock keeps."""
+    with bug.server(profile=SMALL_CAP) as server:
         report = check(server)
     missed = set(bug.catches) - set(report.breaches)
     assert not missed, f"{bug.name} ({bug.what}) not caught as {sorted(missed)}:\n" + "\n".join(
