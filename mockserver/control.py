@@ -132,6 +132,7 @@ async def health(request: Request) -> Response:
             "time_scale": s.time_scale,
             "render_shape": s.render_shape,
             "error_status": s.error_status,
+            "rate_limits": s.rate_limits,
             "operations_running": len(backend.operations),
         },
     )

@@ -110,11 +110,24 @@ class Probes:
     # ------------------------------------------------------------------ tokens
 
     def missing_client_id(self) -> None:
-        """B-AUTH-02: no X-Client-Id -> HTTP 400 (code 400)."""
+        """B-AUTH-02: no X-Client-Id -> HTTP 400 (code 400); under v4.4's limits the call takes no
+        header (B-AUTH-10), so there a token must come back."""
+        if self.target.v44_limits:
+            self._no_client_id_under_v44()
+            return
         ex = self.walk.call("POST", "/api/auth/anonymous-token", "anonymousToken", None, attribution=False)
         if ex is not None:
             ok = ex.status == 400 and ex.code == 400
             self.walk.expect("B-AUTH-02", ok, f"no X-Client-Id got HTTP {ex.status}, code {ex.code}", ex)
+
+    def _no_client_id_under_v44(self) -> None:
+        ex = self.walk.call("POST", "/api/auth/anonymous-token", "anonymousToken", None, attribution=False)
+        if ex is None or ex.status == 429:  # B-AUTH-10's hourly cap: nothing to say about the header
+            return
+        ok = ex.status == 200 and ex.code == 0
+        self.walk.expect(
+            "B-AUTH-10", ok, f"v4.4 limits: no X-Client-Id got HTTP {ex.status}, code {ex.code}", ex
+        )
 
     def overlong_client_id(self) -> None:
         """U-07: an X-Client-Id over 64 characters -> HTTP 400."""
@@ -130,6 +143,9 @@ class Probes:
 
     def second_token_for_one_client(self) -> None:
         """B-AUTH-08, U-06: one token per client id and week, then 429 with Retry-After (U-03)."""
+        if self.target.v44_limits:
+            self.report.note("B-AUTH-08 not probed: the target serves v4.4's limits (B-AUTH-10)")
+            return
         headers = {"X-Client-Id": f"nemo-contract-{uuid.uuid4().hex[:16]}"}
         first = self.walk.call(
             "POST", "/api/auth/anonymous-token", "anonymousToken", None, attribution=False, headers=headers

@@ -43,6 +43,8 @@ class ControlInfo:
     render_shape: str
     error_status: str
     profile: str
+    #: `v19` (1 token per client id and week, X-Client-Id required) or `v44` (5 per IP and hour).
+    rate_limits: str = "v19"
 
 
 class TargetError(RuntimeError):
@@ -103,8 +105,14 @@ class Target:
                 render_shape=str(body.get("render_shape") or "A"),
                 error_status=str(body.get("error_status") or "body"),
                 profile=str(body.get("profile") or ""),
+                rate_limits=str(body.get("rate_limits") or "v19"),
             )
         return self
+
+    @property
+    def v44_limits(self) -> bool:
+        """A mock serving api-ref v4.4's token limits (B-AUTH-10): no X-Client-Id rules apply."""
+        return self.control is not None and self.control.rate_limits == "v44"
 
     @property
     def has_control(self) -> bool:

@@ -45,6 +45,7 @@ MOCK_SETTINGS = {
     "ADK dialect": {"dialect": "adk", "profile": SMALL_CAP},
     "mapped statuses": {"error_status": "mapped", "profile": SMALL_CAP},
     "CRLF streams": {"sse_line_ending": "\r\n", "profile": SMALL_CAP},
+    "v4.4 token limits": {"rate_limits": "v44", "profile": SMALL_CAP},
 }
 
 
@@ -56,6 +57,16 @@ def test_the_real_mock_is_not_flagged(settings: dict[str, object]) -> None:
         report = check(server)
     assert report.ok, "\n".join(report.console_lines())
     assert len(report.checked) >= 45
+
+
+def test_v44_token_limits_are_checked_as_v44_documents_them() -> None:
+    """B-AUTH-10: a mock on api-ref v4.4's limits issues a token without X-Client-Id; the checker
+    holds it to that rule, not to v1.9's B-AUTH-02 and B-AUTH-08."""
+    settings = Settings(time_scale=0, seed=7, access_log=False, rate_limits="v44", profile=SMALL_CAP)
+    with LiveServer(settings) as server:
+        report = check(server)
+    assert report.ok, "\n".join(report.console_lines())
+    assert "B-AUTH-10" in report.checked and "B-AUTH-02" not in report.checked
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3, 4, 5])
