@@ -41,6 +41,7 @@ PUBLIC: dict[str, frozenset[str]] = {
             "mockserver.state.accounts",  # Account, Session, Sessions, Ledger: the state hooks see
             "mockserver.state.sessions",
             "mockserver.state.ledger",
+            "mockserver.scenarios",  # load_scenario, install, arm: the plugin's scenarios
         }
     ),
     "client": frozenset(
