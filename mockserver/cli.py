@@ -34,6 +34,7 @@ from contracts.profiles import ProfileError, load_profile
 from mockserver.app import create_app
 from mockserver.backend import Backend
 from mockserver.config import CONFIG_ENV, ENV_PREFIX, ConfigError, resolve, write_port_file
+from mockserver.logformat import LOG_FORMATS, formatter
 from mockserver.recording.har import to_har
 from mockserver.recording.model import DEFAULT_BODY_LIMIT, RecordingError, load_recording
 from mockserver.recording.proxy import recording_proxy
@@ -379,6 +380,12 @@ def _serve_parser(commands: Any) -> argparse.ArgumentParser:
     _connection_options(serve)
     serve.add_argument("--quiet", action="store_true", help="no per-request log lines")
     serve.add_argument(
+        "--log-format",
+        choices=LOG_FORMATS,
+        default="text",
+        help="request log lines as text (default) or one JSON object each (wall and virtual time, latency)",
+    )
+    serve.add_argument(
         "--scenario",
         default=None,
         metavar="NAME_OR_FILE",
@@ -556,10 +563,10 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def _logging(access_log: bool) -> None:
-    logging.basicConfig(
-        level=logging.INFO if access_log else logging.WARNING, format="%(message)s", stream=sys.stderr
-    )
+def _logging(access_log: bool, log_format: str = "text") -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(formatter(log_format))
+    logging.basicConfig(level=logging.INFO if access_log else logging.WARNING, handlers=[handler])
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -580,7 +587,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"nemo-mock: cannot use --data-dir {args.data_dir}: {exc.strerror or exc}", file=sys.stderr)
         return 2
-    _logging(settings.access_log)
+    _logging(settings.access_log, args.log_format)
     app = create_app(backend=backend)
     recorder = None
     if args.record is not None:

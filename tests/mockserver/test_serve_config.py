@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import httpx
@@ -155,3 +157,39 @@ def test_port_file_names_the_listening_server(tmp_path) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@pytest.mark.live
+def test_json_log_lines(monkeypatch, tmp_path) -> None:
+    """`--log-format json` (here from the environment): one object per request, wall and virtual time."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEMO_MOCK_")}
+    env["NEMO_MOCK_LOG_FORMAT"] = "json"
+    port_file = tmp_path / "url"
+    proc = subprocess.Popen(
+        [nemo_mock(), "serve", "--port", "0", "--time-scale", "0", "--port-file", str(port_file)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert proc.stdout is not None
+        proc.stdout.readline()
+        url = port_file.read_text().strip()
+        token = httpx.post(f"{url}/api/auth/anonymous-token", headers={"X-Client-Id": "log"}).json()["data"][
+            "token"
+        ]
+        httpx.get(f"{url}/api/credits/balance/simple", headers={"Authorization": "Bearer nope"})
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=10)
+    lines = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
+    requests = [line for line in lines if "method" in line]
+    assert [(r["method"], r["path"], r["status"], r["code"]) for r in requests] == [
+        ("POST", "/api/auth/anonymous-token", 200, 0),
+        ("GET", "/api/credits/balance/simple", 200, 1001),
+    ]
+    for line in requests:
+        assert datetime.fromisoformat(line["wall"]).tzinfo is not None
+        assert isinstance(line["virtual"], float) and line["latency_virtual_s"] == 0
+    assert token not in err
