@@ -4,13 +4,20 @@ naming the installed version (U-17: the check keeps working in CI)."""
 from __future__ import annotations
 
 import ast
+import os
 import re
+import subprocess
+import sys
 import tomllib
 
 import pytest
 
 from checkout import PROJECT_DIR
 from conformance import schemathesis_adapter as adapter
+from conformance.check.checks import SCHEMATHESIS_CHECKS
+from mockserver.testing import live_server
+
+NEMO_CHECKS = [check.__name__ for check in SCHEMATHESIS_CHECKS]
 
 INTERNAL = re.compile(r"schemathesis\.(core|generation\.(drivers|feedback|overrides))\b")
 
@@ -60,3 +67,24 @@ def test_the_supported_range_and_requests_are_declared() -> None:
     assert "requests" in requirements  # the checker imports it (conformance/check/generated.py)
     readme = (PROJECT_DIR / "README.md").read_text(encoding="utf-8")
     assert f"schemathesis{adapter.SUPPORTED}" in readme
+
+
+def st_examples(url: str, hooks: str | None, tmp_path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "SCHEMATHESIS_HOOKS"}
+    if hooks is not None:
+        env["SCHEMATHESIS_HOOKS"] = hooks
+    command = [sys.executable, "-m", "schemathesis.cli", "run", f"{url}/openapi.json"]
+    command += ["--checks", ",".join(NEMO_CHECKS), "--phases", "examples", "--max-examples", "3"]
+    command += ["--workers", "1", "--generation-database", "none", "--no-color"]
+    return subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.live
+def test_the_nemo_checks_run_from_schemathesis_own_cli(tmp_path) -> None:
+    """U-17: `SCHEMATHESIS_HOOKS=conformance.schemathesis_hooks` registers every nemo_* check with `st`."""
+    with live_server() as server:
+        without = st_examples(server.url, None, tmp_path)
+        assert without.returncode == 2 and "invalid choice(s): nemo_" in without.stderr
+        done = st_examples(server.url, "conformance.schemathesis_hooks", tmp_path)
+    assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
+    assert "✅ Examples" in done.stdout and "No issues found" in done.stdout
