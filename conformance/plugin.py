@@ -69,12 +69,18 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         terminalreporter.write_line(f"nemo: {count} mock server{'s' if count != 1 else ''} started")
 
 
+def _control_client(base_url: str, control_token: str | None) -> httpx.Client:
+    """An HTTP client for /_mock calls, with the control token when the mock demands one."""
+    headers = {"Authorization": f"Bearer {control_token}"} if control_token else {}
+    return httpx.Client(base_url=base_url, timeout=10, headers=headers)
+
+
 class FaultHelper:
     """Fault rules on a live mock: `arm(method="POST", path="/run_sse", sse="silent")`, `clear()`;
     `with helper(method=..., ...) as rule:` arms a rule for one block and clears the rules after it."""
 
-    def __init__(self, base_url: str) -> None:
-        self.http = httpx.Client(base_url=base_url, timeout=10)
+    def __init__(self, base_url: str, control_token: str | None = None) -> None:
+        self.http = _control_client(base_url, control_token)
 
     def arm(self, rule: dict[str, Any] | None = None, **fields: Any) -> dict[str, Any]:
         """Arm one rule (a dict, keyword fields, or both); returns the rule as the mock stored it."""
@@ -122,8 +128,8 @@ def _line(entry: dict[str, Any]) -> str:
 class JournalHelper:
     """What the mock saw, for assertions like WireMock's `verify` (control requests left out)."""
 
-    def __init__(self, base_url: str) -> None:
-        self.http = httpx.Client(base_url=base_url, timeout=10)
+    def __init__(self, base_url: str, control_token: str | None = None) -> None:
+        self.http = _control_client(base_url, control_token)
 
     def all(self) -> list[dict[str, Any]]:
         body = self.http.get("/_mock/journal").json()
@@ -155,6 +161,7 @@ class JournalHelper:
         where: Callable[[dict[str, Any]], bool] | None = None,
     ) -> list[dict[str, Any]]:
         """`method path` was requested (exactly `times` times if given); the matches are returned."""
+        __tracebackhide__ = True  # a failure shows the user's line, not this one
         seen = self.all()
         found = [e for e in seen if _matches(e, method, path, status, code) and (where is None or where(e))]
         if (times is None and found) or (times is not None and len(found) == times):
@@ -178,8 +185,8 @@ class JournalHelper:
 class ClockHelper:
     """The mock's virtual clock: `now()` in epoch seconds, `advance(seconds)`."""
 
-    def __init__(self, base_url: str) -> None:
-        self.http = httpx.Client(base_url=base_url, timeout=10)
+    def __init__(self, base_url: str, control_token: str | None = None) -> None:
+        self.http = _control_client(base_url, control_token)
 
     def now(self) -> float:
         now: float = self.http.get("/_mock/clock").json()["now"]
@@ -246,9 +253,12 @@ def _nemo_servers() -> Iterator[dict[str, LiveServer]]:
 
 
 def _reset(server: LiveServer) -> None:
+    if not server.settings.control:  # no /_mock routes: reset the state directly
+        server.reset()
+        return
     # Through HTTP, so that a scenario's steps start over as well.
-    response = httpx.post(f"{server.url}/_mock/reset", timeout=10)
-    response.raise_for_status()
+    with _control_client(server.url, server.settings.control_token) as http:
+        http.post("/_mock/reset").raise_for_status()
 
 
 @pytest.fixture
@@ -285,14 +295,14 @@ def nemo_live_private(request: pytest.FixtureRequest, nemo_settings: Settings) -
 
 @pytest.fixture
 def nemo_journal(nemo_live: LiveServer) -> Iterator[JournalHelper]:
-    helper = JournalHelper(nemo_live.url)
+    helper = JournalHelper(nemo_live.url, nemo_live.settings.control_token)
     yield helper
     helper.close()
 
 
 @pytest.fixture
 def nemo_clock(nemo_live: LiveServer) -> Iterator[ClockHelper]:
-    helper = ClockHelper(nemo_live.url)
+    helper = ClockHelper(nemo_live.url, nemo_live.settings.control_token)
     yield helper
     helper.close()
 
@@ -334,7 +344,7 @@ def nemo_client(nemo_live: LiveServer, tmp_path: Path) -> Iterator[Client]:
 @pytest.fixture
 def nemo_faults(nemo_live: LiveServer) -> Iterator[FaultHelper]:
     """Arm fault rules on `nemo_live`; whatever is left armed is cleared afterwards."""
-    helper = FaultHelper(nemo_live.url)
+    helper = FaultHelper(nemo_live.url, nemo_live.settings.control_token)
     yield helper
     helper.clear()
     helper.close()
