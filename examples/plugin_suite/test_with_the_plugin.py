@@ -114,3 +114,12 @@ async def test_async_again_on_a_fresh_loop(nemo_async_http) -> None:
 
 def test_a_private_server(nemo_live_private, nemo_live) -> None:
     assert nemo_live_private.url != nemo_live.url
+
+
+@pytest.mark.asyncio
+async def test_async_under_pytest_asyncio(nemo_async_http, nemo_journal) -> None:
+    issued = await nemo_async_http.post(TOKEN, headers={"X-Client-Id": "asyncio"})
+    assert issued.json()["code"] == 0
+    nemo_journal.assert_requested(
+        "POST", TOKEN, times=1, where=lambda e: e["headers"]["x-client-id"] == "asyncio"
+    )
