@@ -2,19 +2,24 @@
 
     nemo-contract check --base-url http://127.0.0.1:8080 [--token T] [--junit-xml PATH]
                         [--max-examples N] [--allow-spend] [--seed N] [--phases a,b]
+                        [--format text|json] [--no-progress]
 
 Prints one line per broken rule (rule id, reason, the request as curl with the token masked),
 then the figures: rules checked, requests sent, failures, duration. Exit status: 0 when every
 rule held, 1 when one broke (or a phase could not finish), 2 when the server cannot be checked.
+`--format json` prints the report as one JSON document instead. Progress goes to stderr, phase by
+phase: a bar on a terminal, plain lines otherwise.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from conformance.check.progress import Progress
 from conformance.check.runner import ALL_PHASES, DEFAULT_MAX_EXAMPLES, CheckOptions, run_check
 from conformance.check.target import DEFAULT_TIMEOUT_S, TargetError
 from conformance.clientcheck import cli as client_check
@@ -66,6 +71,13 @@ def parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--timeout", type=float, default=DEFAULT_TIMEOUT_S, help="seconds per request (default %(default)s)"
     )
+    check.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="the report on stdout: text lines (default) or one JSON document",
+    )
+    check.add_argument("--no-progress", action="store_true", help="no progress on stderr")
     clients = commands.add_parser(
         "client-check",
         help="check a client (a command or a Python callable) against the client-side rules",
@@ -89,13 +101,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         phases=args.phases,
         timeout_s=args.timeout,
     )
+    as_text = args.format == "text"
+    target_line: list[str] = []
     try:
-        report = run_check(options, on_start=lambda line: print(line, flush=True))
+        report = run_check(
+            options,
+            on_start=lambda line: print(line, flush=True) if as_text else target_line.append(line),
+            progress=None if args.no_progress else Progress(),
+        )
     except TargetError as exc:
         print(f"nemo-contract: {exc}", file=sys.stderr)
         return EXIT_UNUSABLE
-    for line in report.console_lines():
-        print(line)
+    if as_text:
+        for line in report.console_lines():
+            print(line)
+    else:
+        print(json.dumps({"target": target_line[0] if target_line else None, **report.as_json()}, indent=2))
     if args.junit_xml is not None:
         args.junit_xml.parent.mkdir(parents=True, exist_ok=True)
         args.junit_xml.write_text(report.junit_xml(), encoding="utf-8")

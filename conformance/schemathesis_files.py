@@ -14,7 +14,8 @@ from typing import cast
 
 import schemathesis
 from hypothesis import strategies as st
-from schemathesis.core.file_samples import FILE_SAMPLES
+
+from conformance.schemathesis_adapter import FILE_SAMPLES
 
 #: Media types whose files schemathesis names by their signature (`files.png`), as the upload needs.
 IMAGE_SAMPLES = {

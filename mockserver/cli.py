@@ -33,6 +33,8 @@ from typing import Any, NoReturn
 from contracts.profiles import ProfileError, load_profile
 from mockserver.app import create_app
 from mockserver.backend import Backend
+from mockserver.config import CONFIG_ENV, ENV_PREFIX, ConfigError, resolve, write_port_file
+from mockserver.logformat import LOG_FORMATS, formatter
 from mockserver.recording.har import to_har
 from mockserver.recording.model import DEFAULT_BODY_LIMIT, RecordingError, load_recording
 from mockserver.recording.proxy import recording_proxy
@@ -252,9 +254,29 @@ def _body_limit(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _serve_parser(commands: Any) -> None:
-    serve = commands.add_parser("serve", help="serve the mock until stopped")
+def _serve_parser(commands: Any) -> argparse.ArgumentParser:
+    serve: argparse.ArgumentParser = commands.add_parser("serve", help="serve the mock until stopped")
     _listen_options(serve)
+    serve.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help=f"a TOML file of serve settings (keys: the flags without --; also ${CONFIG_ENV}); "
+        f"a flag wins over ${ENV_PREFIX}* variables, which win over the file",
+    )
+    serve.add_argument(
+        "--print-config",
+        action="store_true",
+        help="print every setting with where it came from (flag, env, file, default) and exit",
+    )
+    serve.add_argument(
+        "--port-file",
+        type=_output_file,
+        default=None,
+        metavar="PATH",
+        help="once listening, write the URL (http://HOST:PORT) to PATH, atomically",
+    )
     serve.add_argument(
         "--time-scale",
         type=_scale,
@@ -365,6 +387,12 @@ def _serve_parser(commands: Any) -> None:
         "requests run at the bare floor but nothing can be read back (default on)",
     )
     serve.add_argument(
+        "--log-format",
+        choices=LOG_FORMATS,
+        default="text",
+        help="request log lines as text (default) or one JSON object each (wall and virtual time, latency)",
+    )
+    serve.add_argument(
         "--scenario",
         default=None,
         metavar="NAME_OR_FILE",
@@ -379,12 +407,13 @@ def _serve_parser(commands: Any) -> None:
         help="write every exchange (requests, answers, SSE events with virtual times) to FILE as JSON Lines",
     )
     _body_limit(serve)
+    return serve
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="nemo-mock", description="Offline twin of the NemoVideo backend.")
     commands = parser.add_subparsers(dest="command", required=True)
-    _serve_parser(commands)
+    parser.set_defaults(serve_parser=_serve_parser(commands))
 
     commands.add_parser("scenarios", help="list the shipped failure scenarios")
 
@@ -481,6 +510,7 @@ async def serve_app(
     port: int,
     limits: ConnectionLimits | None = None,
     on_shutdown: Callable[[], None] | None = None,
+    port_file: Path | None = None,
 ) -> None:
     """Serve `app` until stopped, after printing the ready line."""
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
@@ -494,7 +524,10 @@ async def serve_app(
         await asyncio.sleep(0.01)
     if server.started:
         shown = f"[{host}]" if ":" in host else host
-        print(f"nemo-mock listening on http://{shown}:{bound_port}", flush=True)
+        url = f"http://{shown}:{bound_port}"
+        if port_file is not None:
+            write_port_file(port_file, url)
+        print(f"nemo-mock listening on {url}", flush=True)
         # Start-up objects never die: keep them out of the collector's way (long GC pauses stall streams).
         gc.freeze()
     await task
@@ -538,18 +571,13 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def _logging(access_log: bool) -> None:
-    logging.basicConfig(
-        level=logging.INFO if access_log else logging.WARNING, format="%(message)s", stream=sys.stderr
-    )
+def _logging(access_log: bool, log_format: str = "text") -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(formatter(log_format))
+    logging.basicConfig(level=logging.INFO if access_log else logging.WARNING, handlers=[handler])
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    if args.control_token is None and os.environ.get(CONTROL_TOKEN_ENV):
-        args.control_token = os.environ[CONTROL_TOKEN_ENV]
-        if not valid_control_token(args.control_token):
-            print(f"nemo-mock: ${CONTROL_TOKEN_ENV}: {CONTROL_TOKEN_RULE}", file=sys.stderr)
-            return 2
     if not args.no_control and args.control_token is None and not is_loopback(args.host):
         print(
             f"nemo-mock: refusing to serve the /_mock control API on {args.host} without a token: "
@@ -567,7 +595,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"nemo-mock: cannot use --data-dir {args.data_dir}: {exc.strerror or exc}", file=sys.stderr)
         return 2
-    _logging(settings.access_log)
+    _logging(settings.access_log, args.log_format)
     app = create_app(backend=backend)
     recorder = None
     if args.record is not None:
@@ -582,7 +610,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     limits = connection_limits(args)
     try:
         return run_server(
-            lambda: serve_app(app, args.host, args.port, limits, backend.end_streams), args.host, args.port
+            lambda: serve_app(app, args.host, args.port, limits, backend.end_streams, args.port_file),
+            args.host,
+            args.port,
         )
     finally:
         if recorder is not None:
@@ -677,8 +707,28 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
 }
 
 
+def configure_serve(args: argparse.Namespace, argv: Sequence[str]) -> int | None:
+    """Fill `args` from flags, `NEMO_MOCK_*` and the config file; an exit status when that ends the run."""
+    serve_argv = list(argv)[list(argv).index("serve") + 1 :]
+    try:
+        resolved = resolve(args.serve_parser, serve_argv, args, os.environ)
+    except ConfigError as exc:
+        print(f"nemo-mock: {exc}", file=sys.stderr)
+        return 2
+    resolved.apply(args)
+    if args.print_config:
+        print("\n".join(resolved.lines()))
+        return 0
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
+    if args.command == "serve":
+        stop = configure_serve(args, argv)
+        if stop is not None:
+            return stop
     return COMMANDS[args.command](args)
 
 

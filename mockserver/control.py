@@ -30,10 +30,22 @@ from mockserver import __version__
 from mockserver.api.common import backend_of, declared_length, note_code, raw_header, read_json
 from mockserver.errors import ApiError, bad_request
 from mockserver.faults import FaultError
+from mockserver.journal_query import JournalQuery, QueryError
+from mockserver.scenarios import ScenarioError, arm, load_scenario, scenario_names
+from mockserver.settings import DIALECTS, ERROR_STATUS_MODES, RENDER_SHAPES
 
 Handler = Callable[[Request], Awaitable[Response]]
 MAX_ADVANCE_S = 10**9
 MAX_CREDITS = 10**12
+#: Settings `PATCH /_mock/settings` may change while the mock runs: each is read on every request.
+#: The others need a restart (see README): the profile, seed and time scale are built into the
+#: upload store, the agent's random streams and the clock when the server starts, and the routes
+#: (`legacy_render_paths`) are fixed when the app is made.
+RUNTIME_SETTINGS: dict[str, tuple[str, ...]] = {
+    "dialect": DIALECTS,
+    "render_shape": RENDER_SHAPES,
+    "error_status": ERROR_STATUS_MODES,
+}
 
 
 def is_loopback_host(host: str) -> bool:
@@ -138,8 +150,24 @@ async def health(request: Request) -> Response:
     )
 
 
+def _runtime(request: Request) -> dict[str, object]:
+    """What this app's control calls changed since start: settings' start values, armed scenarios."""
+    state = request.app.state
+    if not hasattr(state, "nemo_runtime"):
+        state.nemo_runtime = {"started_with": {}, "armed": []}
+    runtime: dict[str, object] = state.nemo_runtime
+    return runtime
+
+
 async def reset(request: Request) -> Response:
-    backend_of(request).reset()
+    backend = backend_of(request)
+    backend.reset()
+    runtime = _runtime(request)
+    started_with: dict[str, object] = runtime["started_with"]  # type: ignore[assignment]
+    for name, value in started_with.items():  # settings flipped at run time go back too
+        setattr(backend.settings, name, value)
+    started_with.clear()
+    runtime["armed"] = []
     return reply(request, {"status": "reset"})
 
 
@@ -205,7 +233,75 @@ async def journal(request: Request) -> Response:
             "Serve with --journal on to read requests back.",
             status=409,
         )
-    return reply(request, {"entries": backend.journal.entries()})
+    if request.method == "DELETE":
+        backend.journal.clear()
+        return reply(request, {"status": "cleared"})
+    try:
+        query = JournalQuery.parse(request.query_params, [k for k, _ in request.query_params.multi_items()])
+    except QueryError as exc:
+        raise bad_request(str(exc)) from None
+    return reply(request, query.select(backend.journal.entries()))
+
+
+async def scenarios(request: Request) -> Response:
+    runtime = _runtime(request)
+    return reply(request, {"scenarios": scenario_names(), "armed": runtime["armed"]})
+
+
+async def arm_scenario(request: Request) -> Response:
+    """Arm a shipped scenario's fault rules and accounts now, as `--scenario` does at start-up."""
+    name = request.path_params["name"]
+    if name not in scenario_names():
+        raise bad_request(f"no shipped scenario {name!r}; GET /_mock/scenarios lists them")
+    try:
+        scenario = load_scenario(name)
+    except ScenarioError as exc:
+        raise bad_request(str(exc)) from None
+    if scenario.steps:
+        raise bad_request(
+            f"scenario {name!r} acts after given requests (steps), which are wired in when the "
+            f"server starts: nemo-mock serve --scenario {name}"
+        )
+    fixed = sorted(set(scenario.options) - set(RUNTIME_SETTINGS))
+    if fixed:
+        raise bad_request(
+            f"scenario {name!r} sets {fixed[0]}, which needs a restart: nemo-mock serve --scenario {name}"
+        )
+    backend = backend_of(request)
+    _flip(request, {k: v for k, v in scenario.options.items() if k in RUNTIME_SETTINGS})
+    arm(backend, scenario)
+    armed: list[str] = _runtime(request)["armed"]  # type: ignore[assignment]
+    armed.append(name)
+    return reply(request, {"status": "armed", "scenario": name, "faults": len(scenario.faults)})
+
+
+def _current(request: Request) -> dict[str, object]:
+    settings = backend_of(request).settings
+    return {name: getattr(settings, name) for name in RUNTIME_SETTINGS}
+
+
+def _flip(request: Request, changes: dict[str, object]) -> None:
+    settings = backend_of(request).settings
+    started_with: dict[str, object] = _runtime(request)["started_with"]  # type: ignore[assignment]
+    for name, value in changes.items():
+        started_with.setdefault(name, getattr(settings, name))
+        setattr(settings, name, value)
+
+
+async def runtime_settings(request: Request) -> Response:
+    """`GET` the settings that may change at run time; `PATCH` some of them (all or nothing)."""
+    if request.method == "PATCH":
+        body = await read_json(request)
+        unknown = sorted(set(body) - set(RUNTIME_SETTINGS))
+        if unknown:
+            raise bad_request(
+                f"`{unknown[0]}` cannot change at run time; these can: {', '.join(RUNTIME_SETTINGS)}"
+            )
+        for name, value in body.items():
+            if value not in RUNTIME_SETTINGS[name]:
+                raise bad_request(f"`{name}` is one of {', '.join(RUNTIME_SETTINGS[name])}, got {value!r}")
+        _flip(request, dict(body))
+    return reply(request, {"settings": _current(request), "runtime": list(RUNTIME_SETTINGS)})
 
 
 async def revoke(request: Request) -> Response:
@@ -224,6 +320,9 @@ routes = [
     Route("/_mock/clock/advance", guard(clock_advance), methods=["POST"]),
     Route("/_mock/accounts", guard(create_account), methods=["POST"]),
     Route("/_mock/faults", guard(faults), methods=["GET", "POST", "DELETE"]),
-    Route("/_mock/journal", guard(journal), methods=["GET"]),
+    Route("/_mock/journal", guard(journal), methods=["GET", "DELETE"]),
+    Route("/_mock/scenarios", guard(scenarios), methods=["GET"]),
+    Route("/_mock/scenarios/{name}", guard(arm_scenario), methods=["POST"]),
+    Route("/_mock/settings", guard(runtime_settings), methods=["GET", "PATCH"]),
     Route("/_mock/tokens/revoke", guard(revoke), methods=["POST"]),
 ]

@@ -89,13 +89,24 @@ class RequestChores:
                 client[0] if client else None,
             )
             if self.log:
+                path = mask_text(scope["path"][:LOG_PATH_CHARS])
                 access_log.info(
                     "%s %s %s code=%s t=%.3f",
                     scope["method"],
-                    mask_text(scope["path"][:LOG_PATH_CHARS]),
+                    path,
                     status,
                     "-" if code is None else code,
                     at,
+                    extra={
+                        "nemo": {
+                            "virtual": round(at, 3),
+                            "latency_virtual_s": round(self.now() - at, 3),
+                            "method": scope["method"],
+                            "path": path,
+                            "status": status,
+                            "code": code,
+                        }
+                    },
                 )
 
     async def _with_faults(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -43,6 +43,7 @@ PUBLIC: dict[str, frozenset[str]] = {
             "mockserver.state.ledger",
             "mockserver.state.renders",  # RenderJob, what `Backend.submit_render` returns
             "mockserver.api.requests",  # RenderRequest, what `Backend.submit_render` is handed
+            "mockserver.scenarios",  # load_scenario, install, arm: the plugin's scenarios
         }
     ),
     "client": frozenset(

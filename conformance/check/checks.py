@@ -22,9 +22,9 @@ from typing import Any, ClassVar
 
 import schemathesis
 from jsonschema.exceptions import ValidationError, best_match
-from schemathesis.core.failures import Failure, Severity
 
 from conformance.check.exchange import Exchange, mask_tokens
+from conformance.schemathesis_adapter import Failure, Severity
 from contracts.spec import component_validator, validator
 
 #: Operations whose every JSON answer is the envelope (B-ENV-06); renders answer job shapes.

@@ -33,8 +33,6 @@ from schemathesis.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
-from schemathesis.core.failures import FailureGroup
-from schemathesis.core.result import Ok
 from schemathesis.generation import GenerationMode
 
 from conformance.check.checks import SUCCESS_SHAPES, Outcome, broken, check_exchange, held
@@ -42,6 +40,7 @@ from conformance.check.exchange import Exchange
 from conformance.check.report import Report
 from conformance.check.target import Target
 from conformance.check.walks import walk
+from conformance.schemathesis_adapter import CoverageGenerator, FailureGroup, FeedbackSources, Ok, Override
 from contracts.spec import load_openapi
 
 PHASES = ("examples", "coverage", "fuzzing", "links")
@@ -204,10 +203,6 @@ class SchemaDriver:
 
     def coverage(self) -> None:
         """schemathesis' coverage cases (boundaries, missing and wrong parts), capped per operation."""
-        from schemathesis.generation.drivers import CoverageGenerator
-        from schemathesis.generation.feedback import FeedbackSources
-        from schemathesis.generation.overrides import Override
-
         limit = self.max_examples * COVERAGE_PER_EXAMPLE
         for operation in self.operations():
             generator = CoverageGenerator(

@@ -120,6 +120,27 @@ class Report:
         lines.append(self.figures().line())
         return lines
 
+    def as_json(self) -> dict[str, object]:
+        """The report as data (`nemo-contract check --format json`)."""
+        figures = self.figures()
+        return {
+            "ok": self.ok,
+            "figures": {
+                "rules_checked": figures.rules_checked,
+                "requests_sent": figures.requests_sent,
+                "failures": figures.failures,
+                "duration_s": round(figures.duration_s, 3),
+                "seed": figures.seed,
+            },
+            "failures": [
+                {"rule": b.rule_id, "phase": b.phase, "reason": b.reason, "request": b.curl, "count": b.count}
+                for b in (self.breaches[rule_id] for rule_id in self.failed_rules)
+            ],
+            "errors": list(self.errors),
+            "notes": list(self.notes),
+            "rules": {rule_id: self.checked[rule_id] for rule_id in sorted(self.checked)},
+        }
+
     def junit_xml(self) -> str:
         """One test case per rule checked; a failure element where it broke."""
         statements = {rule_id: rule.statement for rule_id, rule in load_behaviours().items()}

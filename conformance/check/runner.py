@@ -12,6 +12,7 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 import httpx
 
@@ -48,6 +49,14 @@ class CheckOptions:
             raise ValueError("max_examples must be at least 1")
 
 
+class PhaseListener(Protocol):
+    """Told when each phase starts and ends (`conformance.check.progress.Progress` draws it)."""
+
+    def start(self, phase: str, index: int, total: int) -> None: ...
+
+    def done(self, phase: str, index: int, total: int, report: Report) -> None: ...
+
+
 def describe(target: Target) -> str:
     if target.control is None:
         spend = "spending allowed" if target.allow_spend else "safe calls only"
@@ -65,6 +74,7 @@ def run_check(
     transport: httpx.BaseTransport | None = None,
     sleep: Callable[[float], None] | None = time.sleep,
     on_start: Callable[[str], None] | None = None,
+    progress: PhaseListener | None = None,
 ) -> Report:
     """Check the server at `options.base_url`; raises `TargetError` when it cannot be reached."""
     seed = options.seed if options.seed is not None else random.SystemRandom().randrange(2**31)
@@ -83,8 +93,13 @@ def run_check(
         target.detect()
         if on_start is not None:
             on_start(describe(target))
-        for phase in options.phases:
+        total = len(options.phases)
+        for index, phase in enumerate(options.phases, start=1):
+            if progress is not None:
+                progress.start(phase, index, total)
             _run_phase(phase, target, report, options, seed, drivers)
+            if progress is not None:
+                progress.done(phase, index, total, report)
     finally:
         for driver in drivers:
             driver.close()
