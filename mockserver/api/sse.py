@@ -41,8 +41,12 @@ class EventStream(Response):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         chunks = self.op.stream()
         shape = self.op.shape
+        headers = self.raw_headers
+        if shape is not None and shape.kind == "truncate":
+            # Announced, so that no client sends its next request on a connection about to close.
+            headers = [*headers, (b"connection", b"close")]
         try:
-            await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
+            await send({"type": "http.response.start", "status": 200, "headers": headers})
             if shape is not None and shape.on_wire:
                 await FaultedWriter(self.op, shape, scope, receive, send).run(chunks)
                 return
@@ -112,12 +116,10 @@ class FaultedWriter:
         await self.send({"type": "http.response.body", "body": b"", "more_body": False})
 
     async def close(self) -> None:
-        """End the body cleanly, then close the connection (the turn runs on: B-SSE-14)."""
+        """End the body cleanly; the server then closes the connection, as its head said (the
+        turn runs on: B-SSE-14)."""
         self.op.detach()
         await self.send({"type": "http.response.body", "body": b"", "more_body": False})
-        transport = breakage.transport_of(self.scope)
-        if transport is not None:
-            transport.close()
 
     async def reset(self) -> None:
         """Abort the connection: no chunked terminator, the client reads a body cut short."""

@@ -55,6 +55,7 @@ def test_truncate_cuts_inside_the_kth_event_then_closes(clean, mock: LiveServer,
     tail = wire.body[len(cut) :]
     assert tail and third.startswith(tail) and len(tail) < len(third) and b"\n" not in tail
     assert wire.terminated  # the HTTP body ended cleanly: only the SSE event is cut
+    assert b"\r\nconnection: close" in wire.head.lower()  # and the connection with it
     assert state["draft"] == clean[1]["draft"]  # the turn ran on without its listener
 
 
