@@ -14,6 +14,7 @@ from mockserver.api.requests import RunRequest
 from mockserver.errors import ApiError
 from mockserver.faults import StreamFault
 from mockserver.operations import Operation
+from mockserver.wire import GARBAGE_BLOCK, cut_inside
 
 #: U-05: no event:/id:/retry: fields; headers that keep proxies from buffering.
 STREAM_HEADERS = [
@@ -100,14 +101,14 @@ class FaultedWriter:
                 held.append(chunk)  # a buffering proxy: nothing until the upstream ends
                 continue
             if shape.kind == "truncate" and count == shape.k:
-                await self.body(truncated(chunk))
+                await self.body(cut_inside(chunk))
                 await self.close()
                 return
             await self.body(chunk)
             if count == shape.k and shape.kind == "duplicate":
                 await self.body(chunk)
             elif count == shape.k and shape.kind == "garbage":
-                await self.body(GARBAGE)
+                await self.body(GARBAGE_BLOCK)
             elif count == shape.k and shape.kind == "reset":
                 await self.reset()
                 return
@@ -129,16 +130,6 @@ class FaultedWriter:
             raise breakage.ConnectionBroken("sse reset: no socket to abort (in-process client)")
         transport.abort()
         await breakage.wait_gone(self.receive)
-
-
-#: `garbage:K`: non-UTF-8 bytes in a field name and a line without a colon; no `data`, so no event.
-GARBAGE = b"data\xff\xfe: \xc3\x28\nbroken line without a colon\n\n"
-
-
-def truncated(event: bytes) -> bytes:
-    """The first part of an encoded event: inside its data line, never its blank line."""
-    line = event.rstrip(b"\r\n")
-    return line[: max(1, len(line) // 2)]
 
 
 async def run_sse(request: Request) -> Response:

@@ -12,8 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
-from mockserver.api.sse import GARBAGE
 from mockserver.testing import LiveServer
+from mockserver.wire import GARBAGE_BLOCK as GARBAGE
 from tests.mockserver.chaoswire import Wire, run_turn
 from tests.mockserver.conftest import anonymous
 
