@@ -58,7 +58,8 @@ class Backend:
         self.sessions_factory = sessions_factory
         self.profile = self.settings.profile
         self.clock = VirtualClock(self.settings.time_scale)
-        self.faults = Faults()
+        self.faults = Faults(self.settings.seed)
+        self.faults.clock_start = self.clock.start
         self.journal = Journal(self.settings.journal_limit, self.settings.journal_bytes)
         self.store = FileStore(self.settings.data_dir)
         # Renders run on threads of their own, a few at a time: each holds frames in memory, and

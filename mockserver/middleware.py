@@ -16,7 +16,8 @@ from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mockserver.backend import Backend
-from mockserver.faults import BODILESS_STATUSES
+from mockserver.breakage import break_connection
+from mockserver.faults import BODILESS_STATUSES, REQUEST_EFFECTS, flapped
 from mockserver.masking import mask_text
 
 access_log = logging.getLogger("nemo-mock.access")
@@ -25,6 +26,8 @@ CONTROL_PREFIX = "/_mock"
 CLIENT_CLOSED = 499
 #: The log line shows at most this much of a path.
 LOG_PATH_CHARS = 200
+#: A rule matching on a JSON body field reads at most this much of the body (larger: no match).
+MATCH_BODY_BYTES = 1 << 20
 
 
 class RequestChores:
@@ -110,14 +113,32 @@ class RequestChores:
                 )
 
     async def _with_faults(self, scope: Scope, receive: Receive, send: Send) -> None:
-        rule = self.backend.faults.take(scope["method"], scope["path"], ("respond", "delay_ms"))
-        if rule is not None and rule.effect == "delay_ms":
-            await self.backend.clock.sleep(rule.value / 1000.0)
-            rule = None
-        if rule is not None:
-            await self._respond(scope, rule.value, send)
-        else:
+        """Ask `faults.fire` whether a request-level rule fires, and carry out what it says."""
+        faults = self.backend.faults
+        body: object = None
+        if faults.needs_body:
+            receive, body = await _read_body(receive)
+        method, path, headers = scope["method"], scope["path"], scope["headers"]
+        fired = faults.fire(REQUEST_EFFECTS, method, path, headers, body, self.now())
+        if fired is None:
             await self.app(scope, receive, send)
+            return
+        effect, action = fired.rule.effect, fired.action
+        if effect == "delay_ms":
+            await self.backend.clock.sleep(action / 1000.0)
+        elif effect == "latency":
+            await self.backend.clock.sleep(action)
+        elif effect == "respond":
+            await self._respond(scope, action, send)
+            return
+        elif effect == "statuses" and not 200 <= action < 300:
+            await self._respond(scope, flapped(action), send)
+            return
+        elif effect == "connection":
+            data = action if isinstance(action, bytes) else b""
+            await break_connection(scope, receive, send, fired.rule.value, data)
+            return
+        await self.app(scope, receive, send)
 
     async def _respond(self, scope: Scope, effect: dict[str, Any], send: Send) -> None:
         """A `respond` fault: the given status and JSON instead of the handler; no state changes.
@@ -148,6 +169,36 @@ class RequestChores:
 
 def _record_nothing(*entry: object) -> None:
     """The journal's `record` under `--journal off`."""
+
+
+async def _read_body(receive: Receive) -> tuple[Receive, object]:
+    """The request body as JSON (None if it is not a JSON object), and a `receive` that replays it."""
+    messages: list[Message] = []
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        messages.append(message)
+        if message["type"] != "http.request":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MATCH_BODY_BYTES:
+            break  # too big to match on: the rest is read by the app as it comes, never held here
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    body: object = None
+    if size <= MATCH_BODY_BYTES:
+        try:
+            body = json.loads(b"".join(chunks))
+        except ValueError:
+            body = None
+
+    async def replay() -> Message:
+        return messages.pop(0) if messages else await receive()
+
+    return replay, body
 
 
 def _is_code(value: object) -> bool:

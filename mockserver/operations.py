@@ -28,7 +28,7 @@ from mockserver.events import (
     ToolResult,
     Work,
 )
-from mockserver.faults import drop_after
+from mockserver.faults import StreamFault, stream_fault
 
 if TYPE_CHECKING:
     from mockserver.agent import Plan
@@ -64,6 +64,7 @@ class Operation:
         "_buffer",
         "_cursor",
         "_drop_after",
+        "_quiet_until",
         "_waiter",
         "account",
         "clock",
@@ -83,6 +84,7 @@ class Operation:
         "plan",
         "session",
         "settle",
+        "shape",
         "started_at",
         "task",
         "texts",
@@ -129,7 +131,14 @@ class Operation:
         self._cursor = self.started_at  # where the turn's virtual schedule has got to
         self.finished_at: float | None = None
         self.failed: str | None = None
-        self._drop_after = drop_after(sse_fault) if sse_fault else None
+        #: The `sse` fault taken apart (`faults.stream_fault`): what this turn and its writer do.
+        self.shape: StreamFault | None = stream_fault(sse_fault) if sse_fault else None
+        shape = self.shape
+        self._drop_after = shape.k if shape is not None and shape.kind == "drop" else None
+        #: No heartbeat before this virtual time (`heartbeat_gap:S` from the start; `stall:K:S` after K).
+        self._quiet_until: float | None = None
+        if shape is not None and shape.kind == "heartbeat_gap":
+            self._quiet_until = self.started_at + shape.s
         self.task: asyncio.Task[None] | None = None
 
     # ------------------------------------------------------------------ the stream side
@@ -147,8 +156,19 @@ class Operation:
         """End the listener's stream now, after what it has been sent (server shutdown)."""
         self._close_stream()
 
+    @property
+    def quiet_until(self) -> float | None:
+        """Until when the stream stays silent (`stall:K:S`), once the K-th event is out."""
+        return self._quiet_until
+
     async def stream(self) -> AsyncGenerator[bytes, None]:
-        """The bytes for the HTTP response, in batches, until the operation closes the stream."""
+        """The bytes for the HTTP response, in batches, until the operation closes the stream.
+
+        Under a fault on the wire, one event per item: the writer counts them."""
+        if self.shape is not None and self.shape.on_wire:
+            async for event in self._events():
+                yield event
+            return
         buffer = self._buffer
         try:
             while True:
@@ -168,6 +188,21 @@ class Operation:
         finally:
             self.detach()
 
+    async def _events(self) -> AsyncGenerator[bytes, None]:
+        buffer = self._buffer
+        try:
+            while True:
+                if not buffer:
+                    self._waiter = asyncio.get_running_loop().create_future()
+                    await self._waiter
+                    self._waiter = None
+                item = buffer.popleft()
+                if item is None:  # _CLOSE
+                    return
+                yield item
+        finally:
+            self.detach()
+
     def _push(self, chunk: bytes | None) -> None:
         self._buffer.append(chunk)
         waiter = self._waiter
@@ -181,6 +216,9 @@ class Operation:
             return
         self._push(self.encode(event))
         self.emitted += 1
+        shape = self.shape
+        if shape is not None and shape.kind == "stall" and self.emitted == shape.k:
+            self._quiet_until = self.clock.now() + shape.s
         if self._drop_after is not None and self.emitted >= self._drop_after:
             self._close_stream()
 
@@ -203,9 +241,12 @@ class Operation:
         self._cursor = end
         beat = 1
         while self.interval > 0 and start + beat * self.interval <= end:
-            await self.clock.sleep_until(start + beat * self.interval)
+            at = start + beat * self.interval
+            await self.clock.sleep_until(at)
             await self._pause()
             beat += 1
+            if self._quiet_until is not None and at < self._quiet_until:
+                continue  # `heartbeat_gap`, `stall`: silence, while the work goes on
             self.heartbeats += 1
             self._emit(Heartbeat("empty" if self.heartbeats % EMPTY_HEARTBEAT_EVERY == 0 else "json"))
         await self.clock.sleep_until(end)

@@ -31,6 +31,8 @@ import httptools
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from mockserver.breakage import TRANSPORT
+
 #: Descriptors kept free for files (uploads, renders, logs) under the open-files limit.
 FD_RESERVE = 256
 #: A refused connection is still read (and what comes thrown away) until the client has sent
@@ -189,6 +191,10 @@ class HardenedProtocol(HttpToolsProtocol):
         self._in_head = False
         if self._head_bytes + self._feeding > self.max_header_bytes and self._head_over_limit():
             raise _HeadTooLarge  # stops the parser; data_received answers 431
+        # Connection faults (`breakage.py`) act on the socket itself; the request's task has not
+        # started yet, so it sees the scope with this key.
+        transport: Any = self.transport
+        self.scope[TRANSPORT] = transport._transport if isinstance(transport, _Lingering) else transport  # type: ignore[literal-required]
         HttpToolsProtocol.on_headers_complete(self)
 
     def _arm(self, delay: float) -> None:

@@ -31,6 +31,9 @@ from typing import Any
 from mockserver.events import Heartbeat, HeartbeatForm, RunError, StreamEvent, Text, ToolCall, ToolResult
 
 LINE_ENDINGS = ("\n", "\r\n", "\r")  # all three end a line in SSE
+#: The `garbage:K` stream fault's block: non-UTF-8 bytes in a field name and a line without a
+#: colon. Neither is a `data` field, so an SSE reader dispatches no event for it.
+GARBAGE_BLOCK = b"data\xff\xfe: \xc3\x28\nbroken line without a colon\n\n"
 DEFAULT_AUTHOR = "nemo_agent"  # B-ENV-08: the agent's name
 EVENT_ID_LENGTH = 8  # like ADK's `Event.new_id()`, e.g. "ptcjaZBa" (B-ADK-03)
 _ID_ALPHABET = string.ascii_letters + string.digits
@@ -191,3 +194,11 @@ class AdkEncoder:
             # ADK's server writes `{"error": "<message>"}` with json.dumps' default spacing (B-ADK-06).
             return _DATA + json.dumps({"error": event.message}, ensure_ascii=False).encode() + b"\n\n"
         return _DATA + _compact(self.event_object(event)).encode() + b"\n\n"
+
+
+def cut_inside(event: bytes) -> bytes:
+    """The first half of an encoded event's line (at least a byte): inside it, never its blank line.
+
+    What the `truncate:K` stream fault sends of the K-th event."""
+    line = event.rstrip(b"\r\n")
+    return line[: max(1, len(line) // 2)]

@@ -10,10 +10,10 @@
    - closed normally: query the state, report the concrete changes (a silent edit gets the same
      report, B-CLI-10), after a generation the tracks and what post-production added (B-CLI-11),
      after an edit 2-3 next steps (B-CLI-12); GUI actions the texts asked for are done or offered;
-   - dropped (the connection broke, the stream ended with a tool call still open, or it carried
-     heartbeats only) or timed out after 10 minutes of heartbeats: disconnect recovery (B-CLI-17):
-     no re-send; wait 30 s and query the state; a change is reported; else 60 s and again; after
-     5 unchanged queries, failure and an offer to retry.
+   - dropped (the connection broke, the stream ended inside an event or with a tool call still
+     open, or it carried heartbeats only) or timed out after 10 minutes of heartbeats: disconnect
+     recovery (B-CLI-17): no re-send; wait 30 s and query the state; a change is reported; else
+     60 s and again; after 5 unchanged queries, failure and an offer to retry.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from .language import limit_notes, looks_like_question
 from .messages import MessageKind
 from .queries import plan_credits
 from .reader import StreamReader
-from .steps import END, CloseStream, Do, Flow, NextEvent, OpenStream
+from .steps import CUT, END, CloseStream, Do, Flow, NextEvent, OpenStream
 
 if TYPE_CHECKING:
     from .context import SkillContext
@@ -80,6 +80,9 @@ def plan_chat(ctx: SkillContext, text: str) -> Flow[Failure | None]:
             break
         except TransportError:
             dropped = "The connection dropped."
+            break
+        if event is CUT:
+            dropped = "The stream was cut off inside an event."
             break
         if event is END:
             if reader.tool_call_open or not reader.events:

@@ -13,6 +13,8 @@ Rules it applies:
 - a "temporary issue" text is held back: it is shown only if a normal text follows it, or if no
   normal text came at all (B-CLI-09, B-SSE-12);
 - the end of a generation tool call means the raw clip exists: say so at once (B-CLI-11);
+- an event that repeats the one before it exactly (not counting heartbeats) is the same event
+  delivered twice, as a replaying proxy does: it is taken once (an ADK streaming chunk excepted);
 - quiet time, the virtual seconds since the last event that was not a heartbeat, gives
   "⏳ Still working..." at every 2 minutes (B-CLI-06) and a timeout at 10 minutes (B-CLI-07).
 
@@ -76,6 +78,8 @@ class StreamReader:
     _partial: list[str] = field(default_factory=list)
     _quiet_since: float = 0.0
     _beats: int = 0
+    _last: StreamEvent | None = None  # the last event that was not a heartbeat
+    repeats: int = 0  # events skipped as a repeat of the one before
 
     def __post_init__(self) -> None:
         self._quiet_since = self.started_at
@@ -96,8 +100,12 @@ class StreamReader:
         if isinstance(event, HeartbeatEvent):
             self._beats += 1
             return self._tick(now)
-        self.events += 1
         self._quiet_since, self._beats, self.notices = now, 0, 0
+        if event == self._last and not (isinstance(event, TextEvent) and event.partial):
+            self.repeats += 1  # the same event again (a replaying proxy): taken once
+            return []
+        self._last = event
+        self.events += 1
         if isinstance(event, TextEvent):
             return self._text(event)
         if isinstance(event, ToolCallEvent):

@@ -66,14 +66,24 @@ class Emit:
 
 
 class _End:
-    __slots__ = ()
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
 
     def __repr__(self) -> str:
-        return "END"
+        return self.name
 
 
 #: What `NextEvent` answers when the stream is over.
-END: Final = _End()
+END: Final = _End("END")
+#: What `NextEvent` answers when the stream ended inside an event (no blank line after it): a cut.
+CUT: Final = _End("CUT")
+
+
+def _ended(events: object) -> _End:
+    return CUT if getattr(events, "truncated", False) else END
+
 
 Step = Do | Sleep | OpenStream | NextEvent | CloseStream | Emit
 Flow = Generator[Step, Any, T]
@@ -107,6 +117,8 @@ def run_sync(client: Client, flow: Flow[T], on_message: OnMessage) -> T:
                     if events is None:
                         raise RuntimeError("NextEvent without an open stream")
                     value = next(events, END)
+                    if value is END:
+                        value = _ended(events)
                 elif isinstance(step, CloseStream):
                     events = None
                     streams.close()
@@ -143,6 +155,8 @@ async def run_async(client: AsyncClient, flow: Flow[T], on_message: OnMessage) -
                     if events is None:
                         raise RuntimeError("NextEvent without an open stream")
                     value = await anext(events, END)
+                    if value is END:
+                        value = _ended(events)
                 elif isinstance(step, CloseStream):
                     events = None
                     await streams.aclose()

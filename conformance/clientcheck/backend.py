@@ -33,11 +33,11 @@ from urllib.parse import urlsplit
 
 from contracts.wording import MAPPED_STATUS
 from mockserver import events as wire_events
-from mockserver.wire import AdkEncoder, encode_documented
+from mockserver.wire import GARBAGE_BLOCK, AdkEncoder, cut_inside, encode_documented
 
 from .drafts import draft_after, draft_before
 from .recording import Exchange
-from .world import EDIT_TOOL, GENERATION_TOOL, Beats, Calls, Returns, Says, StreamItem, World
+from .world import EDIT_TOOL, GENERATION_TOOL, Beats, Calls, Garbage, Returns, Says, StreamItem, World
 
 #: A client that keeps calling after this many requests gets 503s (a loop must still end).
 MAX_EXCHANGES = 400
@@ -64,6 +64,11 @@ RERUN_ITEMS: tuple[StreamItem, ...] = (
 )
 #: A tiny MP4 header and padding: enough for a client to save a file.
 MP4_BYTES = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + bytes(2048)
+STREAM_HEADERS = (
+    ("content-type", "text/event-stream"),
+    ("cache-control", "no-cache"),
+    ("x-accel-buffering", "no"),
+)
 _HEARTBEAT_CYCLE: tuple[wire_events.HeartbeatForm, ...] = ("json", "json", "json", "empty", "comment")
 _EPOCH = 1_773_187_200.0
 _SESSION_BASE = 5_529_798_706_024_415_232
@@ -292,19 +297,20 @@ class WorldBackend:
             self._streams += 1
             if self._streams == 1 and stream is not None:
                 items, drop = stream.items, stream.end == "drop"
+                if stream.end == "truncate" and items:
+                    chunks = self._encode(items)
+                    cut = (*chunks[:-1], cut_inside(chunks[-1]))
+                    return Answer(200, STREAM_HEADERS, chunks=cut), "stream"
             else:
                 items, drop = RERUN_ITEMS, False
-        headers = (
-            ("content-type", "text/event-stream"),
-            ("cache-control", "no-cache"),
-            ("x-accel-buffering", "no"),
-        )
-        return Answer(200, headers, chunks=self._encode(items), drop=drop), "stream"
+        return Answer(200, STREAM_HEADERS, chunks=self._encode(items), drop=drop), "stream"
 
     def _encode(self, items: tuple[StreamItem, ...]) -> tuple[bytes, ...]:
-        events: list[wire_events.StreamEvent] = []
+        events: list[wire_events.StreamEvent | bytes] = []
         for item in items:
-            if isinstance(item, Says):
+            if isinstance(item, Garbage):
+                events.append(GARBAGE_BLOCK)
+            elif isinstance(item, Says):
                 events.append(wire_events.Text(item.text))
             elif isinstance(item, Calls):
                 events.append(wire_events.ToolCall(item.tool, {}, item.call_id))
@@ -316,8 +322,8 @@ class WorldBackend:
                     events.append(wire_events.Heartbeat(form))
         if self.world.dialect == "adk":
             encoder = AdkEncoder(id_source=lambda: f"{next(self._events):016x}", clock=lambda: _EPOCH)
-            return tuple(encoder.encode(event) for event in events)
-        return tuple(encode_documented(event) for event in events)
+            return tuple(e if isinstance(e, bytes) else encoder.encode(e) for e in events)
+        return tuple(e if isinstance(e, bytes) else encode_documented(e) for e in events)
 
     # ------------------------------------------------------------------ renders
 

@@ -30,6 +30,7 @@ from .world import (
     Calls,
     ChangeKind,
     Fault,
+    Garbage,
     Render,
     RenderAttempt,
     Request,
@@ -37,6 +38,7 @@ from .world import (
     Returns,
     Says,
     Stream,
+    StreamEnd,
     StreamItem,
     Timeline,
     World,
@@ -176,9 +178,15 @@ def streams(draw: st.DrawFn, generation: bool, focus: Focus = "all") -> Stream:
     if focus == "heartbeats" or (focus == "all" and draw(st.integers(0, 5)) == 0):
         return draw(heartbeats_only())
     items = draw(full_stream(generation))
+    if draw(st.integers(0, 3)) == 0:  # an invalid block somewhere (the mock's `garbage` fault)
+        at = draw(st.integers(0, len(items)))
+        items = (*items[:at], Garbage(), *items[at:])
     if focus == "drops" or (focus == "all" and draw(st.booleans())):
         cut = draw(st.integers(0, len(items)))
-        return Stream(items[:cut], "drop")
+        end: StreamEnd = draw(st.sampled_from(("drop", "truncate")))
+        if end == "truncate" and (cut == 0 or isinstance(items[cut - 1], Beats | Garbage)):
+            end = "drop"  # only an event can be cut inside
+        return Stream(items[:cut], end)
     return Stream(items, "close")
 
 

@@ -22,7 +22,7 @@ RequestKind = Literal["chat", "export", "credits", "upload"]
 Account = Literal["anonymous", "registered"]
 Dialect = Literal["documented", "adk"]
 ErrorStatus = Literal["body", "mapped"]
-StreamEnd = Literal["close", "drop"]
+StreamEnd = Literal["close", "drop", "truncate"]
 HeartbeatMix = Literal["json", "empty", "comment", "mixed"]
 ChangeKind = Literal["none", "video", "title", "music"]
 RenderShape = Literal["A", "B"]
@@ -123,12 +123,19 @@ class Beats:
     form: HeartbeatMix = "json"
 
 
-StreamItem = Says | Calls | Returns | Beats
+@dataclass(frozen=True, slots=True)
+class Garbage:
+    """An invalid block (the mock's `garbage` stream fault): non-UTF-8 bytes, a line without a
+    colon, no `data` field, so no event; a client reads past it."""
+
+
+StreamItem = Says | Calls | Returns | Beats | Garbage
 
 
 @dataclass(frozen=True, slots=True)
 class Stream:
-    """The first accepted `/run_sse` stream; `drop` breaks the connection after the last item."""
+    """The first accepted `/run_sse` stream. `drop` breaks the connection after the last item;
+    `truncate` sends only part of the last item (no blank line after it), then ends the body."""
 
     items: tuple[StreamItem, ...]
     end: StreamEnd = "close"
@@ -219,6 +226,8 @@ def heartbeat_runs(items: tuple[StreamItem, ...]) -> list[int]:
     runs: list[int] = []
     current = 0
     for item in items:
+        if isinstance(item, Garbage):
+            continue  # no event: it neither beats nor breaks a run
         if isinstance(item, Beats):
             current += item.count
         else:
@@ -239,17 +248,20 @@ def times_out(stream: Stream) -> bool:
 
 
 def heard_items(stream: Stream) -> tuple[StreamItem, ...]:
-    """What a client reads before it stops: all of it, or up to the heartbeat timeout."""
+    """What a client reads before it stops: all of it (but a cut last item), or up to the timeout."""
     limit = beats_to_timeout()
     heard: list[StreamItem] = []
     run = 0
-    for item in stream.items:
+    items = stream.items[:-1] if stream.end == "truncate" else stream.items
+    for item in items:
         if isinstance(item, Beats):
             take = min(item.count, limit - run)
             heard.append(Beats(take, item.form))
             run += take
             if run >= limit:
                 break
+        elif isinstance(item, Garbage):
+            heard.append(item)
         else:
             heard.append(item)
             run = 0
@@ -257,8 +269,9 @@ def heard_items(stream: Stream) -> tuple[StreamItem, ...]:
 
 
 def interrupted(stream: Stream) -> bool:
-    """The stream leaves the work unfinished for the client: a drop or a heartbeat timeout (B-CLI-17)."""
-    return stream.end == "drop" or times_out(stream)
+    """The stream leaves the work unfinished for the client: a drop, a cut event or a heartbeat
+    timeout (B-CLI-17)."""
+    return stream.end in ("drop", "truncate") or times_out(stream)
 
 
 def expected_notices(stream: Stream) -> int:
@@ -295,6 +308,8 @@ def normal_texts(stream: Stream) -> list[str]:
 
 
 def _item_summary(item: StreamItem) -> str:
+    if isinstance(item, Garbage):
+        return "garbage"
     if isinstance(item, Says):
         return f"says: {item.text}"
     if isinstance(item, Calls):

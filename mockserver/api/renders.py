@@ -66,9 +66,15 @@ async def submit(request: Request) -> Response:
     """POST /api/render/proxy/lambda (B-REN-01/02/03/04, B-ATTR-08, B-REN-15: free of credits)."""
     backend = backend_of(request)
     account = authenticate(request)
-    render = RenderRequest.from_body(await read_json(request))
-    rule = backend.faults.take("POST", request.url.path, ("render",)) if backend.faults else None
-    job = backend.submit_render(account, render, attribution_present(request), rule.value if rule else None)
+    payload = await read_json(request)
+    render = RenderRequest.from_body(payload)
+    fired = None
+    if backend.faults:
+        fired = backend.faults.fire(
+            ("render",), "POST", request.url.path, request.headers.raw, payload, backend.clock.now()
+        )
+    value = fired.rule.value if fired else None
+    job = backend.submit_render(account, render, attribution_present(request), value)
     return plain(request, submit_body(request, job))
 
 

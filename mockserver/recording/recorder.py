@@ -27,7 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mockserver.backend import Backend
 from mockserver.events import StreamEvent
-from mockserver.faults import FaultRule, Faults
+from mockserver.faults import FaultRule, Faults, Fired
 from mockserver.masking import Masker
 from mockserver.recording.header import mock_header
 from mockserver.recording.model import (
@@ -171,8 +171,8 @@ class Capture:
         else:
             self.response_body.feed(chunk)
 
-    def note_fault(self, rule: FaultRule) -> None:
-        self.faults.append({"id": rule.id, rule.effect: rule.value})
+    def note_fault(self, fired: Fired) -> None:
+        self.faults.append(fired.note())
 
     @staticmethod
     def content_type(headers: list[tuple[str, str]]) -> str | None:
@@ -434,13 +434,12 @@ class NotedFaults(Faults):
 
     __slots__ = ()
 
-    def take(self, method: str, path: str, effects: tuple[str, ...]) -> FaultRule | None:
-        rule = super().take(method, path, effects)
-        if rule is not None:
-            capture = _current.get()
-            if capture is not None:
-                capture.note_fault(rule)
-        return rule
+    def _fired(self, rule: FaultRule, action: Any) -> Fired:
+        fired = super()._fired(rule, action)
+        capture = _current.get()
+        if capture is not None:
+            capture.note_fault(fired)
+        return fired
 
 
 def attach(app: Any, backend: Backend, recorder: Recorder) -> None:
@@ -450,7 +449,9 @@ def attach(app: Any, backend: Backend, recorder: Recorder) -> None:
     """
     if backend.faults.rules:
         raise ValueError("attach the recorder before arming fault rules")
-    backend.faults = NotedFaults()
+    noted = NotedFaults(backend.faults.seed)
+    noted.clock_start = backend.faults.clock_start
+    backend.faults = noted
     backend.stream_tap = recorder.tap_stream
     if recorder.turns is not None:
         backend.turn_gate = recorder.turns.gate

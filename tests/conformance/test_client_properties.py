@@ -46,6 +46,7 @@ from conformance.clientcheck.world import (
     Calls,
     ErrorStatus,
     Fault,
+    Garbage,
     Render,
     RenderAttempt,
     Request,
@@ -55,9 +56,12 @@ from conformance.clientcheck.world import (
     Timeline,
     World,
     expected_notices,
+    heard_items,
+    interrupted,
 )
 from contracts.profiles import load_profile
 from contracts.spec import validator
+from mockserver.wire import GARBAGE_BLOCK
 
 FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -119,6 +123,8 @@ class ValidatingTransport(WorldTransport):
         if answer.chunks is not None:
             schema = "event-adk" if self.backend.world.dialect == "adk" else "event-documented"
             for chunk in answer.chunks:
+                if chunk == GARBAGE_BLOCK or not chunk.endswith(b"\n\n"):
+                    continue  # the stream faults' invalid block and cut event: not events at all
                 data = chunk.decode().strip()
                 if data.startswith("data:") and data[5:].strip():
                     self._validate(schema, json.loads(data[5:]), route)
@@ -338,6 +344,22 @@ def test_drop_recovery_polls_30_then_60_seconds_apart_five_times() -> None:
     assert "never queried" in (check("recovers-by-polling", world, nothing) or "")
 
 
+def test_a_cut_event_is_a_drop_and_an_invalid_block_is_read_past() -> None:
+    """B-CLI-17, B-SSE-04, B-CLI-04: a stream cut inside its last event (the mock's `truncate`) owes
+    the recovery a drop owes; an invalid block (the mock's `garbage`) is never shown."""
+    cut = World(EDIT, stream=Stream((Calls("edit_multitrack"), Says("Done")), "truncate"), timeline=TITLE)
+    assert interrupted(cut.stream) and heard_items(cut.stream) == (Calls("edit_multitrack"),)
+    stream = Exchange("sse", "POST", "/run_sse", 200, tag="stream", at=0.0)
+    assert "never queried" in (check("recovers-by-polling", cut, Interaction((stream,), ("Done",))) or "")
+    odd = World(EDIT, stream=Stream((Garbage(), Calls("edit_multitrack"), Returns("edit_multitrack"))))
+    clean = Interaction((sse(), ex("state")), ("Added the title.",))
+    assert check("skips-invalid-lines", odd, clean) is None
+    shown = Interaction((sse(), ex("state")), ("data\ufffd\ufffd: \ufffd(",))
+    assert "invalid stream block" in (check("skips-invalid-lines", odd, shown) or "")
+    plain = World(EDIT, stream=SILENT_EDIT)
+    assert not property_named("skips-invalid-lines")(plain, clean).applies
+
+
 def test_heartbeat_notices_and_trailing_noise() -> None:
     """B-CLI-06, B-CLI-07, B-CLI-09: the notices due; a trailing temporary-issue text stays hidden."""
     world = World(
@@ -437,7 +459,7 @@ def focused(focus: Focus, examples: int = 30, **applied_at_least: int) -> None:
 
 def test_reference_recovers_from_a_drop_at_any_event() -> None:
     """B-CLI-17, B-CLI-08, B-SSE-14: every drop is followed by state polling, never by a re-send."""
-    focused("drops", never_resends=10, recovers_by_polling=10, reports_change=10)
+    focused("drops", never_resends=10, recovers_by_polling=10, reports_change=10, skips_invalid_lines=1)
 
 
 def test_reference_heartbeat_notices_and_timeout() -> None:

@@ -6,6 +6,7 @@ through the reference client's workflows (`client.flows.Skill`), at time scale 0
 
 from __future__ import annotations
 
+import itertools
 import shlex
 import signal
 import subprocess
@@ -44,6 +45,10 @@ SHIPPED = {
     "upload-over-the-cap",
     "export-402",
     "heartbeats-only-11-minutes",
+    "flaky-mobile-link",
+    "buffering-proxy",
+    "stream-cut-mid-edit",
+    "slow-cdn-download",
 }
 
 
@@ -119,10 +124,9 @@ def test_scenarios_command_lists_each_with_one_line(capsys: pytest.CaptureFixtur
     assert main(["scenarios"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == len(SHIPPED)
-    assert lines[0].split()[0] == "export-402"
-    assert lines[0].endswith(
-        "The render submit of an export answers HTTP 402, the plan restriction on export."
-    )
+    assert [line.split()[0] for line in lines] == sorted(SHIPPED)
+    (line,) = [line for line in lines if line.startswith("export-402 ")]
+    assert line.endswith("The render submit of an export answers HTTP 402, the plan restriction on export.")
 
 
 def test_scenario_settings_apply_unless_a_flag_says_otherwise() -> None:
@@ -325,3 +329,54 @@ def test_heartbeats_only_for_eleven_minutes(tmp_path: Path) -> None:
     assert any("Only heartbeats for 10 minutes" in text for text in outcome.texts(MessageKind.STATUS))
     assert outcome.texts(MessageKind.CHANGE)[0].startswith("✅ Video generated")
     assert len(played.calls("POST", "/run_sse")) == 1
+
+
+def test_flaky_mobile_link(tmp_path: Path) -> None:
+    """Slow answers are answers; a reset stream is not re-sent, and the video is found in the state
+    (B-SSE-14, B-CLI-08, B-CLI-17)."""
+    played = play("flaky-mobile-link", tmp_path)
+    chatted, credits = played.outcomes
+    assert chatted.ok and credits.ok
+    assert any("The connection dropped." in text for text in chatted.texts(MessageKind.STATUS))
+    assert chatted.texts(MessageKind.CHANGE)[0].startswith("✅ Video generated")
+    assert len(played.calls("POST", "/run_sse")) == 1
+    assert played.client_seconds >= 30.0
+    api = [e for e in played.journal if e["path"].startswith("/api/")]
+    gaps = {round(b["time"] - a["time"], 6) for a, b in itertools.pairwise(api)}
+    assert len(gaps) > 3  # seeded log-normal waits, not one fixed delay
+
+
+def test_buffering_proxy(tmp_path: Path) -> None:
+    """Each stream arrives in one piece at the end; both turns are reported from the state (B-CLI-10)."""
+    played = play("buffering-proxy", tmp_path)
+    generated, edited = played.outcomes
+    assert generated.ok and edited.ok
+    assert generated.texts(MessageKind.CHANGE)[0].startswith("✅ Video generated")
+    assert edited.texts(MessageKind.CHANGE) == ["✅ Title changed: 'Urban Dreams' → 'Night City'"]
+    assert not any("won't send" in text for o in played.outcomes for text in o.texts(MessageKind.STATUS))
+    assert len(played.calls("POST", "/run_sse")) == 2
+
+
+def test_stream_cut_mid_edit(tmp_path: Path) -> None:
+    """The edit's stream ends inside an event: said, not re-sent, the title found in the state after
+    30 s (B-SSE-14, B-CLI-08, B-CLI-17)."""
+    played = play("stream-cut-mid-edit", tmp_path)
+    generated, edited = played.outcomes
+    assert generated.ok and edited.ok
+    assert not any("cut off" in text for text in generated.texts(MessageKind.STATUS))
+    assert any("The stream was cut off inside an event." in t for t in edited.texts(MessageKind.STATUS))
+    assert edited.texts(MessageKind.CHANGE) == ["✅ Title changed: 'Urban Dreams' → 'Night City'"]
+    assert len(played.calls("POST", "/run_sse")) == 2
+    assert played.client_seconds >= 30.0
+
+
+def test_slow_cdn_download(tmp_path: Path) -> None:
+    """The CDN URL breaks without an answer: the MP4 comes from the API's download route
+    (B-REN-13, B-CLI-14, B-CLI-15)."""
+    played = play("slow-cdn-download", tmp_path)
+    _, exported = played.outcomes
+    assert exported.ok and exported.file is not None
+    assert exported.file.read_bytes()[4:8] == b"ftyp"
+    cdn = [e for e in played.journal if e["path"].startswith("/cdn/")]
+    assert [e["status"] for e in cdn] == [444]
+    assert any(e["path"].endswith("/download") and e["status"] == 200 for e in played.journal)

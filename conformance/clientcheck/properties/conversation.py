@@ -12,6 +12,7 @@ from ..world import (
     RECOVERY_FIRST_WAIT_S,
     RECOVERY_NEXT_WAIT_S,
     RECOVERY_QUERIES,
+    Garbage,
     World,
     expected_notices,
     heard_items,
@@ -190,4 +191,18 @@ def credits_answered(world: World, interaction: Interaction) -> Verdict:
         return broken("said it cannot check the credits")
     if not any(str(world.credits_available) in line for line in interaction.messages):
         return broken(f"did not show the balance ({world.credits_available} available)")
+    return HOLDS
+
+
+@prop("skips-invalid-lines", "B-SSE-04", "B-CLI-04")
+def skips_invalid_lines(world: World, interaction: Interaction) -> Verdict:
+    """An invalid block in the stream (non-UTF-8 bytes, a line without a colon) is read past, never shown."""
+    stream = world.stream
+    if interaction.first_stream() is None or stream is None:
+        return NOT_APPLICABLE
+    if not any(isinstance(item, Garbage) for item in heard_items(stream)):
+        return NOT_APPLICABLE
+    for line in interaction.messages:
+        if "\ufffd" in line or "broken line without a colon" in line:
+            return broken(f"showed the invalid stream block: {quote(line)}")
     return HOLDS
