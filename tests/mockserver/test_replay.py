@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 import pytest
-from recorded import ATTRIBUTION, Run, faulty_run, nemo_mock, record_faulty_run, turn_body
+from recorded import ATTRIBUTION, GENERATE, Run, faulty_run, nemo_mock, record_faulty_run, turn_body
 
 from client import Client, ClientConfig, FakeClock
 from client.flows import Outcome, Skill
@@ -19,6 +20,7 @@ from mockserver.recording.model import body_bytes, load_recording
 from mockserver.recording.replay import ReplayApp
 from mockserver.settings import Settings
 from mockserver.testing import ThreadedServer
+from mockserver.wire import GARBAGE_BLOCK
 
 pytestmark = pytest.mark.live
 
@@ -179,3 +181,49 @@ def test_an_export_replays_under_the_clients_new_render_id(tmp_path: Path) -> No
     submits = [e for e in load_recording(path).exchanges if e.path == "/api/render/proxy/lambda"]
     (recorded_id,) = [json.loads(body_bytes(e.request_body))["id"] for e in submits]
     assert list(app.aliases.values()) == [recorded_id] and list(app.aliases) != [recorded_id]
+
+
+def _stream_fault_run(http: httpx.Client, fault: str, settle: Callable[[], None]) -> list[tuple[int, bytes]]:
+    """A paid account, a session, one generation under the stream fault `fault`, then the state."""
+    seen: list[tuple[int, bytes]] = []
+    paid = http.post("/_mock/accounts", json={"tier": "paid", "credits": 1000})
+    seen.append((paid.status_code, paid.content))
+    headers = {"Authorization": f"Bearer {paid.json()['token']}", **ATTRIBUTION}
+    made = http.post("/api/tasks/me/with-session/nemo_agent", json={"task_name": "lake"}, headers=headers)
+    seen.append((made.status_code, made.content))
+    session_id = made.json()["data"]["session_id"]
+    armed = http.post("/_mock/faults", json={"method": "POST", "path": "/run_sse", "times": 1, "sse": fault})
+    seen.append((armed.status_code, armed.content))
+    with http.stream("POST", "/run_sse", json=turn_body(session_id, GENERATE), headers=headers) as response:
+        seen.append((response.status_code, response.read()))
+    settle()
+    state = http.get(f"/api/state/nemo_agent/me/{session_id}/latest", headers=headers)
+    seen.append((state.status_code, state.content))
+    return seen
+
+
+@pytest.mark.parametrize(
+    "fault", ["truncate:2", "duplicate:2", "garbage:2", "heartbeat_gap:30", "stall:1:20"]
+)
+def test_runs_with_the_network_stream_faults_replay_byte_for_byte(fault: str, tmp_path: Path) -> None:
+    """B-SSE-09, B-SSE-14: a stream cut inside an event, a repeated event, an invalid block, silent
+    stretches: the recording serves back the very bytes the client got (tokens masked)."""
+    path = tmp_path / "stream-fault.jsonl"
+    settings = Settings(time_scale=0, seed=5, access_log=False)
+    with live_mock(settings, record=path) as server, httpx.Client(base_url=server.url, timeout=30) as http:
+        seen = _stream_fault_run(http, fault, server.wait_idle)
+    streamed = seen[3][1]
+    assert streamed, "the faulted stream sent nothing"
+    if fault.startswith("truncate"):
+        assert not streamed.endswith(b"\n\n"), "the stream was not cut inside an event"
+    if fault.startswith("garbage"):
+        assert GARBAGE_BLOCK in streamed
+    replay_app = ReplayApp(load_recording(path), time_scale=0)
+    with ThreadedServer(replay_app) as replay, httpx.Client(base_url=replay.url, timeout=30) as http:
+        replayed = _stream_fault_run(http, fault, lambda: None)
+    masker = Masker()
+    expected = [
+        (code, masker.mask(body.decode("utf-8", "surrogateescape")).encode("utf-8", "surrogateescape"))
+        for code, body in seen
+    ]
+    assert replayed == expected
