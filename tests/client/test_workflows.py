@@ -36,6 +36,7 @@ from client.flows.reader import RAW_CLIP_READY, STILL_WORKING
 from client.flows.skill import QUEUED
 from client.remedies import NOTHING_TO_EXPORT, RECOVERY_FAILED, RENDER_FAILED_TWICE
 from client.sse import HeartbeatEvent, TextEvent, ToolCallEvent, ToolResultEvent
+from conformance.clientcheck.backend import route_of as route_for
 from contracts.profiles import load_profile
 
 API = "https://api.test"
@@ -161,30 +162,10 @@ Answer = httpx.Response | Callable[[httpx.Request], httpx.Response]
 
 
 def route_of(request: httpx.Request) -> str:
-    path = request.url.path
+    """The route a request is for, by client-check's table; anything off the API host is the CDN."""
     if request.url.host != "api.test":
         return "cdn"
-    if path == "/api/auth/anonymous-token":
-        return "token"
-    if path == "/api/auth/claim-token":
-        return "claim"
-    if path.startswith("/api/tasks/"):
-        return "session"
-    if path == "/run_sse":
-        return "sse"
-    if path.startswith("/api/state/"):
-        return "state"
-    if path.startswith("/api/credits/"):
-        return "credits"
-    if path.startswith("/api/upload-video/"):
-        return "upload"
-    if path == "/api/render/proxy/lambda":
-        return "submit"
-    if path.startswith("/api/render/proxy/lambda/"):
-        return "poll"
-    if path.endswith("/download"):
-        return "download"
-    return "unknown"
+    return route_for(request.method, request.url.path)
 
 
 @dataclass
