@@ -111,18 +111,29 @@ class FaultHelper:
 
 
 def _matches(
-    entry: dict[str, Any], method: str | None, path: str | None, status: int | None, code: int | None
+    entry: dict[str, Any],
+    method: str | None,
+    path: str | None,
+    status: int | None,
+    code: int | None,
+    session: str | None = None,
 ) -> bool:
     return (
         (method is None or entry["method"] == method.upper())
         and (path is None or fnmatch.fnmatchcase(entry["path"], path))
         and (status is None or entry["status"] == status)
         and (code is None or entry["code"] == code)
+        and (session is None or entry.get("session") == session)
     )
 
 
 def _line(entry: dict[str, Any]) -> str:
-    return f"{entry['method']} {entry['path']} -> {entry['status']} code={entry['code']}"
+    line = f"{entry['method']} {entry['path']} -> {entry['status']} code={entry['code']}"
+    if entry.get("session"):
+        line += f" session={entry['session']}"
+    if entry.get("open"):
+        line += " (stream still open)"
+    return line
 
 
 class JournalHelper:
@@ -143,11 +154,15 @@ class JournalHelper:
         *,
         status: int | None = None,
         code: int | None = None,
+        session: str | None = None,
         where: Callable[[dict[str, Any]], bool] | None = None,
     ) -> list[dict[str, Any]]:
-        """The requests seen, oldest first; `path` may hold `*` wildcards."""
+        """The requests seen, oldest first; `path` may hold `*` wildcards. Each is a journal entry:
+        `request_body` / `response_body` parsed when JSON (secrets masked), `session`, `stream`, `open`."""
         return [
-            e for e in self.all() if _matches(e, method, path, status, code) and (where is None or where(e))
+            e
+            for e in self.all()
+            if _matches(e, method, path, status, code, session) and (where is None or where(e))
         ]
 
     def assert_requested(
@@ -158,16 +173,23 @@ class JournalHelper:
         times: int | None = None,
         status: int | None = None,
         code: int | None = None,
+        session: str | None = None,
         where: Callable[[dict[str, Any]], bool] | None = None,
     ) -> list[dict[str, Any]]:
         """`method path` was requested (exactly `times` times if given); the matches are returned."""
         __tracebackhide__ = True  # a failure shows the user's line, not this one
         seen = self.all()
-        found = [e for e in seen if _matches(e, method, path, status, code) and (where is None or where(e))]
+        found = [
+            e
+            for e in seen
+            if _matches(e, method, path, status, code, session) and (where is None or where(e))
+        ]
         if (times is None and found) or (times is not None and len(found) == times):
             return found
         wanted = f"{method.upper()} {path}" + "".join(
-            f" {name}={value}" for name, value in (("status", status), ("code", code)) if value is not None
+            f" {name}={value}"
+            for name, value in (("status", status), ("code", code), ("session", session))
+            if value is not None
         )
         if where is not None:
             wanted += f" where {getattr(where, '__name__', 'a condition')}"
@@ -308,23 +330,25 @@ def nemo_clock(nemo_live: LiveServer) -> Iterator[ClockHelper]:
 
 
 @pytest.fixture
-def nemo_scenario(nemo_live: LiveServer) -> Callable[[str], None]:
-    """`nemo_scenario("name")` arms a scenario's fault rules and accounts on `nemo_live` now.
+def nemo_scenario(nemo_live: LiveServer) -> Iterator[Callable[[str], dict[str, Any]]]:
+    """`nemo_scenario("name")` arms a shipped scenario on `nemo_live` now, through
+    `POST /_mock/scenarios/{name}`: its fault rules, accounts and steps (the reset before the next
+    test ends them). A scenario that needs a restart raises `pytest.UsageError` saying so: use
+    `@pytest.mark.nemo(scenario="name")` for those."""
+    http = _control_client(nemo_live.url, nemo_live.settings.control_token)
 
-    A scenario with steps (acts taken after given requests) needs them wired into the server:
-    use `@pytest.mark.nemo(scenario="name")` for those.
-    """
-    from mockserver.scenarios import arm, load_scenario
-
-    def apply(name: str) -> None:
-        scenario = load_scenario(name)
-        if scenario.steps:
+    def apply(name: str) -> dict[str, Any]:
+        answer = http.post(f"/_mock/scenarios/{name}")
+        if answer.status_code != 200:
             raise pytest.UsageError(
-                f"scenario {name!r} has steps; arm it with @pytest.mark.nemo(scenario={name!r}) instead"
+                f"the mock cannot arm scenario {name!r} now ({answer.json().get('message')}); "
+                f"use @pytest.mark.nemo(scenario={name!r})"
             )
-        nemo_live.call(arm, nemo_live.backend, scenario)
+        armed: dict[str, Any] = answer.json()
+        return armed
 
-    return apply
+    yield apply
+    http.close()
 
 
 @pytest.fixture

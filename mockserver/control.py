@@ -31,7 +31,7 @@ from mockserver.api.common import backend_of, declared_length, note_code, raw_he
 from mockserver.errors import ApiError, bad_request
 from mockserver.faults import FaultError
 from mockserver.journal_query import JournalQuery, QueryError
-from mockserver.scenarios import ScenarioError, arm, load_scenario, scenario_names
+from mockserver.scenarios import RuntimeSteps, ScenarioError, arm, load_scenario, scenario_names
 from mockserver.settings import DIALECTS, ERROR_STATUS_MODES, RENDER_SHAPES
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -168,6 +168,8 @@ async def reset(request: Request) -> Response:
         setattr(backend.settings, name, value)
     started_with.clear()
     runtime["armed"] = []
+    for follower in runtime.pop("steps", []):  # type: ignore[attr-defined]
+        follower.stop()  # steps armed at run time end with a reset (those of --scenario start over)
     return reply(request, {"status": "reset"})
 
 
@@ -257,22 +259,34 @@ async def arm_scenario(request: Request) -> Response:
         scenario = load_scenario(name)
     except ScenarioError as exc:
         raise bad_request(str(exc)) from None
-    if scenario.steps:
-        raise bad_request(
-            f"scenario {name!r} acts after given requests (steps), which are wired in when the "
-            f"server starts: nemo-mock serve --scenario {name}"
+    backend = backend_of(request)
+    if scenario.steps and not backend.settings.journal:
+        raise ApiError(
+            409,
+            f"scenario {name!r} acts after given requests (steps), which are followed through the "
+            f"request journal, and this server runs with --journal off: nemo-mock serve --scenario {name}",
+            status=409,
         )
     fixed = sorted(set(scenario.options) - set(RUNTIME_SETTINGS))
     if fixed:
         raise bad_request(
             f"scenario {name!r} sets {fixed[0]}, which needs a restart: nemo-mock serve --scenario {name}"
         )
-    backend = backend_of(request)
     _flip(request, {k: v for k, v in scenario.options.items() if k in RUNTIME_SETTINGS})
     arm(backend, scenario)
-    armed: list[str] = _runtime(request)["armed"]  # type: ignore[assignment]
+    runtime = _runtime(request)
+    armed: list[str] = runtime["armed"]  # type: ignore[assignment]
     armed.append(name)
-    return reply(request, {"status": "armed", "scenario": name, "faults": len(scenario.faults)})
+    if scenario.steps:
+        followers: list[RuntimeSteps] = runtime.setdefault("steps", [])  # type: ignore[assignment]
+        followers.append(RuntimeSteps(backend, scenario))
+    answer = {
+        "status": "armed",
+        "scenario": name,
+        "faults": len(scenario.faults),
+        "steps": len(scenario.steps),
+    }
+    return reply(request, answer)
 
 
 def _current(request: Request) -> dict[str, object]:

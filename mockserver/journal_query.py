@@ -2,7 +2,9 @@
 
 Filters (all optional, combined with AND) work on what `Journal.entries()` returns:
 `method` (`POST`), `path` (exact, or a prefix when it ends in `*`), `status` (HTTP status),
-`code` (business code), `session` (a session id named in the path or the query), `since`
+`code` (business code), `session` (the session the request concerned: the handler's note, or
+the id named in the path or the query), `stream` (`true`/`false`: event streams only or none),
+`open` (`true`: streams still running), `since`
 (virtual epoch seconds: entries at or after it), `limit` (at most this many, oldest first, 1 to
 `MAX_LIMIT`). The answer carries `total`, the number of entries that match before `limit`.
 """
@@ -16,7 +18,8 @@ from dataclasses import dataclass
 from typing import Any
 
 MAX_LIMIT = 100_000
-PARAMS = ("method", "path", "status", "code", "session", "since", "limit")
+PARAMS = ("method", "path", "status", "code", "session", "stream", "open", "since", "limit")
+_BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
 _METHOD = re.compile(r"[A-Za-z]{1,16}")
 
 
@@ -41,6 +44,8 @@ class JournalQuery:
     status: int | None = None
     code: int | None = None
     session: str | None = None
+    stream: bool | None = None
+    open: bool | None = None
     since: float | None = None
     limit: int | None = None
 
@@ -69,6 +74,11 @@ class JournalQuery:
             if not params["session"]:
                 raise QueryError("`session` is a session id")
             values["session"] = params["session"]
+        for flag in ("stream", "open"):
+            if flag in params:
+                if params[flag].lower() not in _BOOLEANS:
+                    raise QueryError(f"`{flag}` is true or false, got {params[flag]!r}")
+                values[flag] = _BOOLEANS[params[flag].lower()]
         if "since" in params:
             try:
                 since = float(params["since"])
@@ -95,7 +105,15 @@ class JournalQuery:
             return False
         if self.code is not None and entry["code"] != self.code:
             return False
-        if self.session is not None and self.session not in f"{entry['path']}?{entry.get('query', '')}":
+        if (
+            self.session is not None
+            and entry.get("session") != self.session
+            and self.session not in f"{entry['path']}?{entry.get('query', '')}"
+        ):
+            return False
+        if self.stream is not None and bool(entry.get("stream")) != self.stream:
+            return False
+        if self.open is not None and bool(entry.get("open")) != self.open:
             return False
         return self.since is None or entry["time"] >= self.since
 

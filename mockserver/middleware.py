@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Awaitable, Callable
+from time import perf_counter
 from typing import Any
 
 from starlette.requests import ClientDisconnect
@@ -18,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from mockserver.backend import Backend
 from mockserver.breakage import break_connection
 from mockserver.faults import BODILESS_STATUSES, REQUEST_EFFECTS, flapped
+from mockserver.journal import BODY_LIMIT, StreamEntry
 from mockserver.masking import mask_text
 
 access_log = logging.getLogger("nemo-mock.access")
@@ -28,6 +30,9 @@ CLIENT_CLOSED = 499
 LOG_PATH_CHARS = 200
 #: A rule matching on a JSON body field reads at most this much of the body (larger: no match).
 MATCH_BODY_BYTES = 1 << 20
+#: A key an event stream adds to its `http.response.start` message (servers ignore unknown keys):
+#: the journal enters the stream open at once instead of when it ends.
+STREAM_MARK = "nemo.stream"
 
 
 class RequestChores:
@@ -43,6 +48,7 @@ class RequestChores:
         self.backend = backend
         # All of these live as long as the backend (a reset clears them in place).
         self.rules = backend.faults.rules
+        self.journal = backend.journal
         self.record: Callable[..., None] = backend.journal.record
         self.now = backend.clock.now
         self.log = backend.settings.access_log
@@ -56,14 +62,23 @@ class RequestChores:
             await self.app(scope, receive, send)
             return
         at = self.now()
+        began = perf_counter() if self.log else 0.0
         status = 0  # no answer started yet
+        reply = b""  # the answer's body, its first BODY_LIMIT bytes and a little more
+        stream: StreamEntry | None = None
+        streamed = False
 
         def send_and_note(message: Message) -> Awaitable[None]:
             # A plain function handing back send's own awaitable: noting the status costs no
             # coroutine per message (an `async def` wrapper showed in the request rate).
-            nonlocal status
+            nonlocal status, reply, stream, streamed
             if message["type"] == "http.response.start":
                 status = message["status"]
+                if STREAM_MARK in message:  # an event stream: entered now, completed when it ends
+                    streamed = True
+                    stream = self._opened(scope, status, at)
+            elif len(reply) < BODY_LIMIT:
+                reply += message.get("body", b"")
             return send(message)
 
         try:
@@ -79,9 +94,41 @@ class RequestChores:
             if not status:
                 status = 500  # what the server answers when the app raised before answering
             state = scope.get("state")
-            code = state.get("nemo_code") if state else None
+            if state:
+                code = state.get("nemo_code")
+                session = state.get("nemo_session")
+                body = state.get("nemo_body")
+            else:
+                code = session = body = None
+            if streamed:
+                if stream is not None:
+                    self.journal.complete(stream, code, reply, self.now())
+            else:
+                client = scope.get("client")
+                self.record(
+                    scope["method"],
+                    scope["path"],
+                    scope.get("query_string", b""),
+                    status,
+                    code,
+                    scope["headers"],
+                    at,
+                    client[0] if client else None,
+                    session,
+                    body,
+                    reply or None,
+                )
+            if self.log:
+                self._log("stream-end" if streamed else "request", scope, status, code, session, at, began)
+
+    def _opened(self, scope: Scope, status: int, at: float) -> StreamEntry | None:
+        """A stream's answer started: enter it in the journal (open) and log a line."""
+        state = scope.get("state") or {}
+        code, session = state.get("nemo_code"), state.get("nemo_session")
+        entry = None
+        if self.backend.settings.journal:
             client = scope.get("client")
-            self.record(
+            entry = self.journal.open_stream(
                 scope["method"],
                 scope["path"],
                 scope.get("query_string", b""),
@@ -90,27 +137,50 @@ class RequestChores:
                 scope["headers"],
                 at,
                 client[0] if client else None,
+                session,
+                state.get("nemo_body"),
             )
-            if self.log:
-                path = mask_text(scope["path"][:LOG_PATH_CHARS])
-                access_log.info(
-                    "%s %s %s code=%s t=%.3f",
-                    scope["method"],
-                    path,
-                    status,
-                    "-" if code is None else code,
-                    at,
-                    extra={
-                        "nemo": {
-                            "virtual": round(at, 3),
-                            "latency_virtual_s": round(self.now() - at, 3),
-                            "method": scope["method"],
-                            "path": path,
-                            "status": status,
-                            "code": code,
-                        }
-                    },
-                )
+        if self.log:
+            self._log("stream-open", scope, status, code, session, at, None)
+        return entry
+
+    def _log(
+        self,
+        event: str,
+        scope: Scope,
+        status: int,
+        code: int | None,
+        session: str | None,
+        at: float,
+        began: float | None,
+    ) -> None:
+        """One log line (`mockserver.logformat` shapes it): a request's end, a stream's opening or end."""
+        path = mask_text(scope["path"][:LOG_PATH_CHARS])
+        latency_ms = None if began is None else round((perf_counter() - began) * 1000, 3)
+        access_log.info(
+            "%s %s %s code=%s t=%.3f session=%s%s%s",
+            scope["method"],
+            path,
+            status,
+            "-" if code is None else code,
+            at,
+            "-" if session is None else mask_text(session),
+            "" if latency_ms is None else f" {latency_ms:.1f}ms",
+            "" if event == "request" else f" [{event}]",
+            extra={
+                "nemo": {
+                    "event": event,
+                    "virtual": round(at, 3),
+                    "latency_ms": latency_ms,
+                    "latency_virtual_s": round(self.now() - at, 3),
+                    "method": scope["method"],
+                    "path": path,
+                    "status": status,
+                    "code": code,
+                    "session": None if session is None else mask_text(session),
+                }
+            },
+        )
 
     async def _with_faults(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Ask `faults.fire` whether a request-level rule fires, and carry out what it says."""

@@ -290,26 +290,17 @@ def prepare_account(backend: Backend, prepared: PreparedAccount) -> Account:
     return account
 
 
-class ScenarioSteps:
-    """ASGI middleware acting out a scenario's steps; installed only when a scenario is armed."""
+class StepCounter:
+    """A scenario's steps: counts the requests each waits for and acts when its count is reached."""
 
-    def __init__(self, app: ASGIApp, backend: Backend, scenario: Scenario) -> None:
-        self.app = app
+    def __init__(self, backend: Backend, scenario: Scenario) -> None:
         self.backend = backend
         self.scenario = scenario
         self.pending: list[int] = list(range(len(scenario.steps)))  # indices of steps not yet done
         self.seen: dict[int, int] = {}
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await self.app(scope, receive, send)
-        if scope["type"] != "http":
-            return
-        method: str = scope["method"]
-        path: str = scope["path"]
-        if path.startswith(CONTROL_PREFIX):
-            if method == "POST" and path == RESET_PATH:
-                self.restart()
-            return
+    def finished(self, method: str, path: str) -> None:
+        """A request (not a control call) has been answered."""
         for index in list(self.pending):
             step = self.scenario.steps[index]
             if step.matches(method, path):
@@ -325,10 +316,49 @@ class ScenarioSteps:
             self.backend.faults.arm(step.arm)
 
     def restart(self) -> None:
-        """After a reset the scenario starts over."""
         self.pending = list(range(len(self.scenario.steps)))
         self.seen.clear()
-        arm(self.backend, self.scenario)
+
+
+class ScenarioSteps:
+    """ASGI middleware acting out a scenario's steps; installed only when a scenario is armed at start."""
+
+    def __init__(self, app: ASGIApp, backend: Backend, scenario: Scenario) -> None:
+        self.app = app
+        self.steps = StepCounter(backend, scenario)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.app(scope, receive, send)
+        if scope["type"] != "http":
+            return
+        method: str = scope["method"]
+        path: str = scope["path"]
+        if path.startswith(CONTROL_PREFIX):
+            if method == "POST" and path == RESET_PATH:
+                self.restart()
+            return
+        self.steps.finished(method, path)
+
+    def restart(self) -> None:
+        """After a reset the scenario starts over."""
+        self.steps.restart()
+        arm(self.steps.backend, self.steps.scenario)
+
+
+class RuntimeSteps:
+    """A scenario's steps armed at run time (`POST /_mock/scenarios/{name}`): they follow the
+    requests through the journal, which tells its listeners of each request as it ends, so the
+    request path is the same whether or not a scenario was armed. A reset ends them."""
+
+    def __init__(self, backend: Backend, scenario: Scenario) -> None:
+        self.steps = StepCounter(backend, scenario)
+        self.stop = backend.journal.subscribe(self.heard)
+
+    def heard(self, entry: Any) -> None:
+        if entry.stream and entry.ended is None:
+            return  # a stream counts when it ends, as any request does
+        if not entry.path.startswith(CONTROL_PREFIX):
+            self.steps.finished(entry.method, entry.path)
 
 
 def install(app: Any, backend: Backend, scenario: Scenario) -> None:

@@ -6,6 +6,8 @@ settings (reset before each test) unless `--nemo-server-per-test` is given.
 
 from __future__ import annotations
 
+import json
+
 import httpx
 import pytest
 
@@ -65,6 +67,46 @@ def test_a_scenario_armed_during_the_test(nemo_live, nemo_scenario, nemo_journal
     first = httpx.post(nemo_live.url + TOKEN, headers={"X-Client-Id": "s"})
     assert first.status_code == 429 and first.headers["retry-after"] == "30"
     nemo_journal.assert_requested("POST", TOKEN, status=429, times=1)
+
+
+def test_the_journal_keeps_bodies_and_sessions(nemo_live, nemo_journal) -> None:
+    auth = {"Authorization": f"Bearer {new_token(nemo_live.url)}"}
+    created = httpx.post(
+        nemo_live.url + "/api/tasks/me/with-session/nemo_agent", json={"task_name": "holiday"}, headers=auth
+    )
+    session = created.json()["data"]["session_id"]
+    (entry,) = nemo_journal.assert_requested(
+        "POST",
+        "/api/tasks/*",
+        session=session,
+        where=lambda e: e["request_body"] == {"task_name": "holiday"},
+    )
+    assert entry["response_body"]["data"]["session_id"] == session
+    issued = nemo_journal.requests("POST", TOKEN)[0]["response_body"]["data"]["token"]
+    assert issued.startswith("nmv_usr_MASKED_")  # secrets in bodies are masked too
+
+
+def turn(url: str, auth: dict[str, str], session: str, text: str) -> list[dict]:
+    body = {
+        "app_name": "nemo_agent",
+        "user_id": "me",
+        "session_id": session,
+        "new_message": {"parts": [{"text": text}]},
+    }
+    answer = httpx.post(url + "/run_sse", headers=auth, json=body, timeout=30)
+    return [json.loads(line[5:]) for line in answer.text.splitlines() if line.startswith("data: {")]
+
+
+def test_a_scenario_with_steps_armed_during_the_test(nemo_live, nemo_scenario, nemo_journal) -> None:
+    assert nemo_scenario("silent-edit")["steps"] == 1  # after one /run_sse, the next is silent
+    auth = {"Authorization": f"Bearer {new_token(nemo_live.url, 'scenario-silent-edit')}"}
+    created = httpx.post(nemo_live.url + "/api/tasks/me/with-session/nemo_agent", json={}, headers=auth)
+    session = created.json()["data"]["session_id"]
+    first = turn(nemo_live.url, auth, session, "make a video of a city at night")
+    second = turn(nemo_live.url, auth, session, "add a title 'Night City'")
+    assert any(event["type"] == "text" for event in first)
+    assert not any(event["type"] == "text" for event in second)  # the silent edit (B-SSE-09)
+    nemo_journal.assert_requested("POST", "/run_sse", times=2, session=session)
 
 
 @pytest.mark.nemo(scenario="token-expiry-mid-session")

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from starlette.requests import Request
 from starlette.responses import Response
 
-from mockserver.api.common import authenticate, backend_of, ok, read_json
+from mockserver.api.common import authenticate, backend_of, note_session, ok, read_json
 from mockserver.api.requests import ClaimRequest
 
 
@@ -36,5 +36,6 @@ async def claim_token(request: Request) -> Response:
     """POST /api/auth/claim-token: a `clm_` token for the browser link (B-AUTH-19/20, B-CLI-19)."""
     account = authenticate(request)
     claim = ClaimRequest.from_body(await read_json(request))
+    note_session(request, claim.session_id)
     value = backend_of(request).claim_token(account, claim.task_id, claim.session_id)
     return ok(request, {"claim_token": value, "expires_in": 604800})

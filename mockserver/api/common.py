@@ -60,6 +60,16 @@ def note_code(request: Request, code: int | None) -> None:
     request.scope.setdefault("state", {})["nemo_code"] = code
 
 
+def note_session(request: Request, session_id: str) -> None:
+    """Remember which session the request concerned, for the journal and the request log."""
+    request.scope.setdefault("state", {})["nemo_session"] = session_id
+
+
+def note_body(request: Request, body: bytes | str) -> None:
+    """Remember the request body (or, for a multipart upload, a line describing it) for the journal."""
+    request.scope.setdefault("state", {})["nemo_body"] = body
+
+
 def ok(request: Request, data: Any, status: int = 200) -> Response:
     """The success envelope `{"code": 0, "data": ...}` (B-ENV-06)."""
     note_code(request, 0)
@@ -195,6 +205,7 @@ def _check_text(text: str) -> None:
 async def read_json(request: Request, *, required: bool = True) -> dict[str, Any]:
     """The JSON object body, or HTTP 400 with a message saying what is wrong (U-12); 413 when too large."""
     raw = await read_body(request, backend_of(request).settings.max_json_body)
+    note_body(request, raw)
     if not raw.strip():
         if required:
             raise bad_request("A JSON body is required")

@@ -8,7 +8,15 @@ from urllib.parse import quote
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 
-from mockserver.api.common import attribution_present, authenticate, backend_of, note_code, plain, read_json
+from mockserver.api.common import (
+    attribution_present,
+    authenticate,
+    backend_of,
+    note_code,
+    note_session,
+    plain,
+    read_json,
+)
 from mockserver.api.requests import RenderRequest
 from mockserver.errors import conflict
 from mockserver.state.renders import RenderJob
@@ -68,6 +76,7 @@ async def submit(request: Request) -> Response:
     account = authenticate(request)
     payload = await read_json(request)
     render = RenderRequest.from_body(payload)
+    note_session(request, render.session_id)
     fired = None
     if backend.faults:
         fired = backend.faults.fire(

@@ -9,10 +9,11 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
 from mockserver import breakage
-from mockserver.api.common import authenticate, backend_of, note_code, read_json
+from mockserver.api.common import authenticate, backend_of, note_code, note_session, read_json
 from mockserver.api.requests import RunRequest
 from mockserver.errors import ApiError
 from mockserver.faults import StreamFault
+from mockserver.middleware import STREAM_MARK
 from mockserver.operations import Operation
 from mockserver.wire import GARBAGE_BLOCK, cut_inside
 
@@ -47,7 +48,7 @@ class EventStream(Response):
             # Announced, so that no client sends its next request on a connection about to close.
             headers = [*headers, (b"connection", b"close")]
         try:
-            await send({"type": "http.response.start", "status": 200, "headers": headers})
+            await send({"type": "http.response.start", "status": 200, "headers": headers, STREAM_MARK: True})
             if shape is not None and shape.on_wire:
                 await FaultedWriter(self.op, shape, scope, receive, send).run(chunks)
                 return
@@ -137,6 +138,7 @@ async def run_sse(request: Request) -> Response:
     account = authenticate(request)  # U-09: 1001 as JSON before any stream
     payload = await read_json(request)
     run = RunRequest.from_body(payload)
+    note_session(request, run.session_id)
     backend.resolve_user(account, run.user_id)  # B-SSE-03
     try:
         session = backend.sessions.owned(account, run.session_id)

@@ -20,7 +20,15 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import Request
 from starlette.responses import Response
 
-from mockserver.api.common import authenticate, backend_of, body_chunks, ok, read_json
+from mockserver.api.common import (
+    authenticate,
+    backend_of,
+    body_chunks,
+    note_body,
+    note_session,
+    ok,
+    read_json,
+)
 from mockserver.api.requests import UrlUploadRequest
 from mockserver.backend import Backend
 from mockserver.errors import ApiError, bad_request
@@ -155,6 +163,7 @@ class UploadReader:
 async def upload(request: Request) -> Response:
     """Files (multipart, B-UPL-02) or URLs (JSON, B-UPL-03) into a session the caller owns."""
     backend = backend_of(request)
+    note_session(request, request.path_params["session_id"])
     account = authenticate(request)
     backend.resolve_user(account, request.path_params["user_id"])
     session = backend.sessions.owned(account, request.path_params["session_id"])
@@ -166,11 +175,18 @@ async def upload(request: Request) -> Response:
         return ok(request, {"files": files, "session_state_applied": True})
     boundary = params.get(b"boundary") if content_type == b"multipart/form-data" else None
     reader = await read_multipart(request, backend, boundary)
+    note_body(request, describe(reader.received()))
     try:
         files = await backend.upload_files(session, reader.received(), base_url)
     finally:
         reader.discard()
     return ok(request, {"files": files, "session_state_applied": True})
+
+
+def describe(files: list[ReceivedFile]) -> str:
+    """What the journal keeps of a multipart upload: its files' names and sizes, not their bytes."""
+    named = ", ".join(f"{file.filename} ({file.size:,} bytes)" for file in files)
+    return f"multipart/form-data: {len(files)} file(s): {named} (file contents are not journalled)"
 
 
 async def read_multipart(request: Request, backend: Backend, boundary: bytes | None) -> UploadReader:

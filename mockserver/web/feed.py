@@ -18,7 +18,7 @@ import json
 from collections.abc import AsyncIterator, Callable
 
 from mockserver.backend import Backend
-from mockserver.journal import Journal, JournalEntry
+from mockserver.journal import Entry, Journal
 
 #: How long a batch gathers before it goes out: the console shows a request well within a second.
 FLUSH_S = 0.1
@@ -44,7 +44,7 @@ class Feed:
         self.journal = journal
         self._consoles: set[asyncio.Queue[bytes | None]] = set()
         self._watchers: set[Callable[[], None]] = set()
-        self._pending: list[JournalEntry] = []
+        self._pending: list[Entry] = []
         self._flush_handle: asyncio.TimerHandle | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         #: Set at server shutdown: every feed ends (`close`).
@@ -54,7 +54,7 @@ class Feed:
     def listening(self) -> bool:
         return bool(self._consoles or self._watchers)
 
-    def _note(self, entry: JournalEntry) -> None:
+    def _note(self, entry: Entry) -> None:
         """The journal listener: on the request path, so only an append (and a timer per batch)."""
         self._pending.append(entry)
         if self._flush_handle is None and self._loop is not None:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import httpx
@@ -46,7 +47,12 @@ def test_journal_filters_and_total(http: httpx.Client) -> None:
     refused = http.get("/_mock/journal", params={"code": 1001}).json()["entries"]
     assert [e["path"] for e in refused] == ["/api/credits/balance/simple"]
     ours = http.get("/_mock/journal", params={"session": session_id}).json()["entries"]
-    assert ours and all(session_id in e["path"] for e in ours)
+    # The session's creation and its state read: the handler notes the session either way.
+    assert [e["path"] for e in ours] == [
+        "/api/tasks/me/with-session/nemo_agent",
+        f"/api/state/nemo_agent/me/{session_id}/latest",
+    ]
+    assert all(e["session"] == session_id for e in ours)
     assert http.get("/_mock/journal", params={"status": 200, "method": "GET"}).json()["total"] >= 1
     later = http.get("/_mock/journal", params={"since": every["entries"][-1]["time"] + 1}).json()
     assert later == {"entries": [], "total": 0}
@@ -94,7 +100,6 @@ def test_a_scenario_armed_at_run_time(http: httpx.Client) -> None:
     ("name", "message"),
     [
         ("no-such-scenario", "no shipped scenario"),
-        ("silent-edit", "steps"),
         ("upload-over-the-cap", "needs a restart"),
     ],
 )
@@ -102,6 +107,60 @@ def test_scenarios_that_cannot_arm_at_run_time_are_400(http: httpx.Client, name:
     answer = http.post(f"/_mock/scenarios/{name}")
     assert answer.status_code == 400 and message in answer.json()["message"]
     assert http.get("/_mock/faults").json()["rules"] == []  # nothing armed
+
+
+def run(http: httpx.Client, auth: dict[str, str], session: str, text: str) -> str:
+    body = {
+        "app_name": "nemo_agent",
+        "user_id": "me",
+        "session_id": session,
+        "new_message": {"parts": [{"text": text}]},
+    }
+    answer = http.post("/run_sse", headers=auth, json=body)
+    assert answer.status_code == 200
+    return answer.text
+
+
+def spoken(stream: str) -> bool:
+    """Whether a stream carried any text event for the user (a silent edit carries none, B-SSE-09)."""
+    for line in stream.splitlines():
+        if not line.startswith("data:"):
+            continue
+        try:
+            event = json.loads(line[5:])
+        except ValueError:
+            continue  # not an event (a done marker)
+        if isinstance(event, dict) and event.get("type") == "text" and event.get("content"):
+            return True
+    return False
+
+
+def test_a_scenario_with_steps_armed_at_run_time(http: httpx.Client) -> None:
+    """silent-edit: the step arms a silent stream after the first /run_sse; a reset ends the steps."""
+    armed = http.post("/_mock/scenarios/silent-edit").json()
+    assert armed["status"] == "armed" and armed["steps"] == 1
+    token = http.post(TOKEN, headers={"X-Client-Id": "scenario-silent-edit"}).json()["data"]["token"]
+    auth = {"Authorization": f"Bearer {token}"}
+    session = http.post("/api/tasks/me/with-session/nemo_agent", headers=auth, json={}).json()["data"]
+    first = run(http, auth, session["session_id"], "make a video of a city at night")
+    assert spoken(first)
+    assert http.get("/_mock/faults").json()["rules"][0]["sse"] == "silent"  # the step acted
+    second = run(http, auth, session["session_id"], "add a title 'Night City'")
+    assert not spoken(second)
+
+    http.post("/_mock/reset")
+    token = http.post(TOKEN, headers={"X-Client-Id": "after-reset"}).json()["data"]["token"]
+    auth = {"Authorization": f"Bearer {token}"}
+    session = http.post("/api/tasks/me/with-session/nemo_agent", headers=auth, json={}).json()["data"]
+    run(http, auth, session["session_id"], "what can you do?")
+    assert http.get("/_mock/faults").json()["rules"] == []  # the step is gone with the reset
+
+
+def test_steps_need_the_journal() -> None:
+    with live_server(journal=False) as server, httpx.Client(base_url=server.url, timeout=10) as http:
+        answer = http.post("/_mock/scenarios/silent-edit")
+        assert answer.status_code == 409 and "--journal off" in answer.json()["message"]
+        assert http.get("/_mock/faults").json()["rules"] == []
 
 
 def test_settings_flip_at_run_time_and_reset_restores_them(http: httpx.Client) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mockserver.journal import CUT_MARK, ENTRY_OVERHEAD, VALUE_LIMIT, Journal, mask_headers
+from mockserver.journal import BATCH, BODY_LIMIT, CUT_MARK, ENTRY_OVERHEAD, VALUE_LIMIT, Journal, mask_headers
 from mockserver.masking import alias_of
 
 
@@ -88,3 +88,42 @@ def test_clear_resets_the_byte_count() -> None:
     record(journal)
     journal.clear()
     assert len(journal) == 0 and journal.bytes == 0
+
+
+def test_a_stream_is_counted_once_and_its_body_when_it_ends() -> None:
+    """Open, then complete: one entry; its bytes grow by what it sent; one that left is not counted."""
+    journal = Journal(limit=2)
+    heard: list[bool] = []
+    journal.subscribe(lambda entry: heard.append(entry.stream and entry.ended is None))
+    stream = journal.open_stream("POST", "/run_sse", b"", 200, 0, [], 1.0, None, "s1", b'{"a":1}')
+    assert journal.entries()[0]["open"] is True and journal.entries()[0]["request_body"] == {"a": 1}
+    before = journal.bytes
+    journal.complete(stream, 0, b"data: {}\n\n" * 1000, 9.0)
+    (entry,) = journal.entries()
+    assert entry["open"] is False and entry["ended"] == 9.0 and entry["session"] == "s1"
+    assert entry["response_body_cut"] is True and len(entry["response_body"]) <= BODY_LIMIT + len(CUT_MARK)
+    assert journal.bytes == before + BODY_LIMIT + len(CUT_MARK)
+    assert heard == [True, False]  # told when it opened and when it ended
+
+    gone = journal.open_stream("POST", "/run_sse", b"", 200, 0, [], 10.0, None)
+    record(journal, path="/a")
+    record(journal, path="/b")  # the ring keeps two: the open stream left it
+    bytes_now = journal.bytes
+    journal.complete(gone, 0, b"x" * 100, 11.0)
+    assert journal.bytes == bytes_now and [e["path"] for e in journal.entries()] == ["/a", "/b"]
+
+
+def test_recorded_requests_are_seen_at_once_though_kept_in_batches() -> None:
+    journal = Journal()
+    for index in range(BATCH + 3):
+        record(journal, path=f"/{index}")
+        assert len(journal) == index + 1
+    assert journal.entries()[-1]["path"] == f"/{BATCH + 2}"
+
+
+def test_bodies_are_cut_on_the_way_in() -> None:
+    journal = Journal()
+    journal.record("POST", "/x", b"", 200, 0, [], 1.0, None, None, b"{" * 100_000, b"y" * 100_000)
+    assert journal.bytes < ENTRY_OVERHEAD + 2 * (BODY_LIMIT + len(CUT_MARK)) + 10
+    (entry,) = journal.entries()
+    assert entry["request_body_cut"] and entry["response_body_cut"]

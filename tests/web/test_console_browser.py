@@ -3,7 +3,9 @@ the clock, faults, scenarios and reset, each through the control API and its gua
 
 from __future__ import annotations
 
+import asyncio
 import json
+import threading
 import uuid
 from collections.abc import Iterator
 
@@ -14,6 +16,7 @@ from web_api import anonymous, paid
 from web_browser import artifacts_dir
 
 from mockserver.faults import EFFECTS
+from mockserver.operations import Operation
 from mockserver.scenarios import scenario_names
 from mockserver.testing import LiveServer
 
@@ -65,7 +68,8 @@ def test_filters_and_entry_detail_with_masked_headers(console: Page, http: httpx
     expect(console.locator("#journal-rows tr td").nth(2)).to_have_text(CREDITS)
     console.fill("#filter-code", "")
     console.fill("#filter-session", session_id)
-    expect(console.locator("#journal-rows tr")).to_have_count(1)
+    # The session's creation (its answer and journal entry name it) and its state read, newest first.
+    expect(console.locator("#journal-rows tr")).to_have_count(2)
     expect(console.locator("#journal-rows tr td").nth(2)).to_contain_text(session_id)
     console.fill("#filter-session", "")
     console.fill("#filter-path", "/api/tasks/")
@@ -85,7 +89,9 @@ def test_filters_and_entry_detail_with_masked_headers(console: Page, http: httpx
     authorization = detail.locator("#entry-headers tr", has_text="authorization").locator("td")
     expect(authorization).to_have_text("Bearer nmv_usr_MASKED_" + authorization.inner_text()[22:])
     assert caller.token not in console.content()
-    expect(detail.locator("#entry-bodies")).to_contain_text("keeps no bodies")
+    # Its answer's body is shown (the first 4 KiB, secrets masked); an empty request body is not.
+    expect(detail.locator("#entry-bodies")).to_contain_text('"available": 10000')
+    expect(detail.locator("#entry-bodies h5")).to_have_text(["response_body"])
 
 
 def test_arming_a_fault_from_the_form_fails_the_next_request(console: Page, http: httpx.Client) -> None:
@@ -163,3 +169,38 @@ def test_scenario_button_arms_its_faults(console: Page, http: httpx.Client) -> N
     button.click()
     expect(console.locator("#action-status")).to_contain_text(f"Armed {count} fault rule")
     assert len(http.get("/_mock/faults").json()["rules"]) == count
+
+
+def test_a_stream_shows_while_it_runs_and_completes_in_place(
+    console: Page, http: httpx.Client, server: LiveServer
+) -> None:
+    """A /run_sse stream is in the journal from its first byte: one row marked streaming, which
+    the same row loses when the stream ends (the journal completes the entry, never adds one)."""
+    caller = paid(http)
+    session_id, _ = caller.session("streaming")
+    reached = threading.Event()
+    go: list[asyncio.Event] = []
+
+    async def gate(op: Operation) -> None:
+        if op.emitted >= 1 and not go:
+            go.append(asyncio.Event())
+            reached.set()
+            await go[0].wait()
+
+    server.backend.turn_gate = gate
+    chatting = threading.Thread(target=caller.chat, args=(session_id, "add a title 'Live'"))
+    try:
+        chatting.start()
+        assert reached.wait(10)
+        streaming = rows(console, "/run_sse")
+        expect(streaming).to_have_count(1, timeout=WITHIN_S * 1000)
+        expect(streaming.locator("td").nth(3)).to_have_text("200 (streaming)")
+        server.call(go[0].set)
+        chatting.join(10)
+        expect(streaming.locator("td").nth(3)).to_have_text("200")
+        expect(streaming).to_have_count(1)
+    finally:
+        server.backend.turn_gate = None
+        if go:
+            server.call(go[0].set)
+        chatting.join(10)

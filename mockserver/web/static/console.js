@@ -4,7 +4,7 @@
 (function () {
   "use strict";
   var MAX_ENTRIES = 5000;
-  var KNOWN = ["method", "path", "query", "status", "code", "headers", "time", "client"];
+  var KNOWN = ["method", "path", "query", "status", "code", "headers", "time", "client", "stream", "open", "ended"];
   var $ = function (id) { return document.getElementById(id); };
   var main = $("main");
   var needsToken = main.getAttribute("data-needs-token") === "yes";
@@ -100,7 +100,7 @@
     open.addEventListener("click", function () { show(item); });
     cell.appendChild(open);
     tr.appendChild(cell);
-    tr.appendChild(text("td", entry.status, "status-" + String(entry.status)[0]));
+    tr.appendChild(text("td", entry.status + (entry.open ? " (streaming)" : ""), "status-" + String(entry.status)[0]));
     tr.appendChild(text("td", entry.code === null || entry.code === undefined ? "–" : entry.code));
     tr.appendChild(text("td", entry.client));
     tr.addEventListener("click", function (event) { if (event.target === tr || event.target.tagName === "TD") { show(item); } });
@@ -120,8 +120,20 @@
     $("journal-total").textContent = entries.length;
   }
 
+  function sameStream(a, b) {
+    return a.stream && b.stream && a.time === b.time && a.path === b.path && a.method === b.method &&
+      a.client === b.client && a.session === b.session;
+  }
+
   function add(list) {
-    list.forEach(function (entry) { entries.push({ seq: ++seq, entry: entry }); });
+    list.forEach(function (entry) {
+      if (entry.stream && !entry.open) {  // a stream that ended: complete its open row in place
+        for (var i = entries.length - 1; i >= 0; i--) {
+          if (entries[i].entry.open && sameStream(entries[i].entry, entry)) { entries[i].entry = entry; return; }
+        }
+      }
+      entries.push({ seq: ++seq, entry: entry });
+    });
     if (entries.length > MAX_ENTRIES) { entries.splice(0, entries.length - MAX_ENTRIES); }
     render();
   }
@@ -142,7 +154,9 @@
     });
     $("entry-headers").replaceChildren(rows);
     var bodies = document.createDocumentFragment();
-    var extra = Object.keys(entry).filter(function (key) { return KNOWN.indexOf(key) < 0; });
+    var extra = Object.keys(entry).filter(function (key) {
+      return KNOWN.indexOf(key) < 0 && entry[key] !== null && entry[key] !== undefined;
+    });
     if (!extra.length) {
       bodies.appendChild(text("p", "The journal keeps no bodies for this entry (only its line and headers).", "empty"));
     }
