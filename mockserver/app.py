@@ -9,12 +9,12 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from mockserver import control, pages
 from mockserver.api import auth, cdn, projects, renders, sse, uploads
-from mockserver.api.common import error_response, note_code
+from mockserver.api.common import JsonAnswer, error_response, note_answer
 from mockserver.backend import Backend
 from mockserver.errors import ApiError
 from mockserver.middleware import RequestChores
@@ -58,12 +58,8 @@ async def on_api_error(request: Request, exc: Exception) -> Response:
 async def on_http_error(request: Request, exc: Exception) -> Response:
     """Unknown paths and methods still answer with the envelope, never a bare page."""
     assert isinstance(exc, HTTPException)
-    note_code(request, exc.status_code)
-    return JSONResponse(
-        {"code": exc.status_code, "message": exc.detail, "data": None},
-        status_code=exc.status_code,
-        headers=exc.headers,
-    )
+    body = {"code": exc.status_code, "message": exc.detail, "data": None}
+    return note_answer(request, exc.status_code, JsonAnswer(body, exc.status_code, exc.headers))
 
 
 class MockApp(Starlette):

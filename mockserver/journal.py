@@ -12,22 +12,26 @@ ending in `CUT_MARK`, and such an entry keeps its first `MAX_HEADERS` headers, s
 a 1 MB header costs the journal about 1 kB. A body longer than `BODY_LIMIT` is kept cut the same
 way; a multipart upload is kept as a one-line description, never its files.
 
-Recording is on every request's path, so it is kept cheap, and cheap here mostly means keeping
-few objects alive: an entry holds one tuple, its headers joined into one bytes object, its time,
-and the bodies' bytes as the request and the answer already had them. (Keeping each request's
-header tuples alive cost more than all the work of recording: bench/README.md.) Masking happens
-when the journal is read (`mockserver.masking`, the policy shared with the log and recordings).
+Recording is on every request's path, and what it costs there is mostly not the work but the
+objects it keeps alive: ten thousand requests' headers, strings and numbers, each freed again when
+the ring moves on, showed in the request rate more than the recording itself (bench/README.md).
+So the middleware hands over the request's scope (`note`); requests wait in a batch of `BATCH`,
+and a full batch is packed with `marshal` into one bytes object, its entries' sizes into one
+array. Reading unpacks. Masking happens when the journal is read (`mockserver.masking`, the policy
+shared with the log and recordings).
 
-Listeners (`subscribe`) hear of each entry as it is appended, and of a stream again when it
-ends: the web console's live feed. With nobody listening the append path pays one falsy check.
+Listeners (`subscribe`) hear of each entry as it is kept, and of a stream again when it ends:
+the web console's live feed. While someone listens, each request is kept at once.
 """
 
 from __future__ import annotations
 
 import json
+import marshal
 import math
+from array import array
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, MutableMapping
 from itertools import chain
 from typing import Any, NamedTuple
 
@@ -66,6 +70,13 @@ def mask_headers(raw: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
 
 def _cut(value: bytes, limit: int = VALUE_LIMIT) -> bytes:
     return value if len(value) <= limit else value[:limit] + CUT_MARK
+
+
+def bounded(body: bytes | str) -> bytes | str:
+    """A body as the journal keeps it: its first `BODY_LIMIT` bytes, cut marked."""
+    if len(body) <= BODY_LIMIT:
+        return body
+    return _cut(body, BODY_LIMIT) if isinstance(body, bytes) else body[:BODY_LIMIT]
 
 
 def _cut_str(value: str) -> str:
@@ -114,14 +125,14 @@ def _finite(text: str) -> float:
 
 
 class JournalEntry(NamedTuple):
-    """One finished request: an immutable tuple holding few objects (see the module docstring)."""
+    """One finished request, as the journal gives it to listeners and readers."""
 
     method: str
     path: str
     query: bytes
     status: int
     code: int | None
-    headers: bytes  # CR LF-joined name, value, name, value... (`split_headers`)
+    headers: tuple[tuple[bytes, bytes], ...]
     at: float
     client: str | None
     session: str | None = None
@@ -130,7 +141,7 @@ class JournalEntry(NamedTuple):
 
     @property
     def raw_headers(self) -> tuple[tuple[bytes, bytes], ...]:
-        return split_headers(self.headers)
+        return tuple(map(tuple, self.headers))  # type: ignore[arg-type]
 
     @property
     def stream(self) -> bool:
@@ -151,14 +162,14 @@ class JournalEntry(NamedTuple):
 class StreamEntry:
     """A stream: entered open when its answer starts, completed (`Journal.complete`) when it ends."""
 
-    __slots__ = (*JournalEntry._fields, "ended", "kept")
+    __slots__ = (*JournalEntry._fields, "ended", "kept", "size")
     stream = True
     method: str
     path: str
     query: bytes
     status: int
     code: int | None
-    headers: bytes
+    headers: tuple[tuple[bytes, bytes], ...]
     at: float
     client: str | None
     session: str | None
@@ -166,19 +177,16 @@ class StreamEntry:
     response_body: bytes | None
 
     def __init__(self, *fields: Any) -> None:
-        for name, value in zip(JournalEntry._fields, (*fields, None), strict=True):
+        for name, value in zip(JournalEntry._fields, fields, strict=True):
             setattr(self, name, value)
+        self.size = _size(self)
         self.ended: float | None = None
         #: Still in the ring (its bytes counted there); cleared when it leaves.
         self.kept = True
 
     @property
     def raw_headers(self) -> tuple[tuple[bytes, bytes], ...]:
-        return split_headers(self.headers)
-
-    @property
-    def size(self) -> int:
-        return _size(self)
+        return self.headers
 
     def as_dict(self) -> dict[str, Any]:
         return _as_dict(self)
@@ -188,16 +196,26 @@ Entry = JournalEntry | StreamEntry
 
 
 def _size(entry: Any) -> int:
-    size = ENTRY_OVERHEAD + len(entry.path) + len(entry.query) + len(entry.headers)
-    if entry.request_body is not None:
-        size += len(entry.request_body)
-    if entry.response_body is not None:
-        size += len(entry.response_body)
+    return _fields_size(entry.path, entry.query, entry.headers, entry.request_body, entry.response_body)
+
+
+def _fields_size(
+    path: str,
+    query: bytes,
+    headers: Iterable[tuple[bytes, bytes]],
+    asked: bytes | str | None,
+    answered: bytes | None,
+) -> int:
+    size = ENTRY_OVERHEAD + len(path) + len(query) + sum(map(len, chain.from_iterable(headers)))
+    if asked is not None:
+        size += len(asked)
+    if answered is not None:
+        size += len(answered)
     return size
 
 
 def _as_dict(entry: Any) -> dict[str, Any]:
-    raw = split_headers(entry.headers)
+    raw = entry.headers
     masker = Masker()
     masker.learn_headers((k.decode("latin-1"), v.decode("latin-1")) for k, v in raw)
     request_body, request_cut = body_view(entry.request_body, masker)
@@ -225,29 +243,69 @@ def _as_dict(entry: Any) -> dict[str, Any]:
     return out
 
 
-#: Told of each entry as it is appended (and of a stream again when it ends), on the request's
-#: path: it must be quick and must not raise.
+def _cut_entry(
+    path: str, query: bytes, headers: Iterable[tuple[bytes, bytes]]
+) -> tuple[str, bytes, tuple[tuple[bytes, bytes], ...]]:
+    """An oversized entry's line and headers, cut (see the module docstring)."""
+    kept = tuple((_cut(key), _cut(value)) for key, value in list(headers)[:MAX_HEADERS])
+    return _cut_str(path), _cut(query), kept
+
+
+def _plain(value: Any) -> Any:
+    """A field as marshal takes it (the handlers note plain values; this is the safety net)."""
+    if value is None or isinstance(value, bool | int | float | str | bytes):
+        return value
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    if isinstance(value, bytearray | memoryview):
+        return bytes(value)
+    return str(value)
+
+
+class Batch:
+    """Entries kept together: their fields packed with `marshal`, their sizes; the first `skip`
+    have left the ring."""
+
+    __slots__ = ("blob", "count", "sizes", "skip")
+
+    def __init__(self, fields: list[tuple[Any, ...]], sizes: array[int]) -> None:
+        try:
+            self.blob = marshal.dumps(fields)
+        except ValueError:  # a value of a type marshal does not take: kept as its text
+            self.blob = marshal.dumps([tuple(map(_plain, entry)) for entry in fields])
+        self.sizes = sizes
+        self.count = len(sizes)
+        self.skip = 0
+
+    def entries(self) -> list[JournalEntry]:
+        fields: list[tuple[Any, ...]] = marshal.loads(self.blob)
+        return [JournalEntry(*entry) for entry in fields[self.skip :]]
+
+
+#: Told of each entry as it is kept (and of a stream again when it ends), on the request's path:
+#: it must be quick and must not raise.
 Listener = Callable[[Entry], None]
 
 
 class Journal:
-    __slots__ = ("_bytes", "_entries", "_paths", "_pending", "limit", "listeners", "max_bytes")
+    __slots__ = ("_bytes", "_count", "_ring", "limit", "listeners", "max_bytes", "pending")
 
     def __init__(self, limit: int = DEFAULT_LIMIT, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
         if limit < 1 or max_bytes < 1:
             raise ValueError("the journal keeps at least one entry and one byte")
-        self._entries: deque[Entry] = deque()
-        #: Recorded requests not yet kept (`record`, `flush`): the fields as the middleware gave them.
-        self._pending: list[tuple[Any, ...]] = []
-        self._paths: dict[str, str] = {}
+        self._ring: deque[Batch | StreamEntry] = deque()
+        #: Requests not yet kept (`note`, `record`, `flush`). The same list for the journal's
+        #: life: the middleware appends to it directly (see `RequestChores`).
+        self.pending: list[tuple[Any, ...]] = []
+        self._count = 0
+        self._bytes = 0
         self.limit = limit
         self.max_bytes = max_bytes
-        self._bytes = 0
         #: Who hears of new entries (`subscribe`); a tuple, so that the append path only tests it.
         self.listeners: tuple[Listener, ...] = ()
 
     def subscribe(self, listener: Listener) -> Callable[[], None]:
-        """Call `listener(entry)` for each entry appended from now on; returns the unsubscribe."""
+        """Call `listener(entry)` for each entry kept from now on; returns the unsubscribe."""
         self.flush()  # the new listener hears of what comes next, not of what waited
         self.listeners = (*self.listeners, listener)
         return lambda: self.unsubscribe(listener)
@@ -258,23 +316,18 @@ class Journal:
         Compared by equality, not identity: each `obj.method` is a new bound-method object."""
         self.listeners = tuple(known for known in self.listeners if known != listener)
 
-    def _keep(self, raw: tuple[Any, ...]) -> JournalEntry:
-        """What an entry keeps of a recorded request: shared strings, headers joined, bounded."""
-        method, path, query, status, code, headers, at, client, session, request_body, response_body = raw
-        method = _METHODS.get(method, method)
-        shared = self._paths.get(path)
-        if shared is not None:
-            path = shared
-        elif len(self._paths) < SHARED_PATHS and len(path) <= VALUE_LIMIT:
-            self._paths[path] = path
-        joined = _SEP.join(chain.from_iterable(headers))
-        if len(joined) + len(path) + len(query) > ENTRY_LIMIT:  # rare: only then is anything cut
-            path, query = _cut_str(path), _cut(query)
-            cut = [(_cut(key), _cut(value)) for key, value in split_headers(joined)[:MAX_HEADERS]]
-            joined = _SEP.join(chain.from_iterable(cut))
-        return JournalEntry(
-            method, path, query, status, code, joined, at, client, session, request_body, response_body
-        )
+    def note(self, scope: MutableMapping[str, Any], status: int, at: float) -> None:
+        """A request ended (the middleware's call): its ASGI scope, its status (0: the handler
+        noted it in the scope's state as `nemo_status`; none noted means the app raised: 500),
+        when it began.
+
+        The fields are read from the scope, and from what the handler noted in its state
+        (`nemo_code`, `nemo_session`, `nemo_body`, `nemo_reply`, bodies already cut), when the
+        batch is kept: the request path pays one append."""
+        pending = self.pending
+        pending.append((scope, status, at))
+        if len(pending) >= BATCH or self.listeners:
+            self.flush()
 
     def record(
         self,
@@ -290,42 +343,87 @@ class Journal:
         request_body: bytes | str | None = None,
         response_body: bytes | None = None,
     ) -> None:
-        """Append one finished request, cut where oversized; the oldest leave beyond the bounds.
-
-        The request waits in a short batch (`BATCH`) and is kept with the others of its batch
-        when the batch is full or the journal is read: the work of keeping it is done in a
-        tight loop instead of on each request's path. Its bodies are cut here already, so a
-        batch never holds more than `BATCH` times a cut entry."""
-        if request_body is not None and len(request_body) > BODY_LIMIT:
-            request_body = (
-                _cut(request_body, BODY_LIMIT)
-                if isinstance(request_body, bytes)
-                else request_body[:BODY_LIMIT]
-            )
-        if response_body is not None and len(response_body) > BODY_LIMIT:
+        """A finished request given field by field (as `note` reads them from a scope)."""
+        if request_body is not None:
+            request_body = bounded(request_body)
+        if response_body is not None:
             response_body = _cut(response_body, BODY_LIMIT)
-        pending = self._pending
-        pending.append(
-            (method, path, query, status, code, headers, at, client, session, request_body, response_body)
+        fields = (
+            method,
+            path,
+            query,
+            status,
+            code,
+            list(headers),
+            at,
+            client,
+            session,
+            request_body,
+            response_body,
         )
+        pending = self.pending
+        pending.append(fields)
         if len(pending) >= BATCH or self.listeners:
             self.flush()
 
     def flush(self) -> None:
-        """Keep every recorded request still waiting in the batch (reading the journal does this)."""
-        pending = self._pending
+        """Keep every request still waiting: one batch, packed (reading the journal does this)."""
+        pending = self.pending
         if not pending:
             return
-        self._pending = []
-        kept = [self._keep(raw) for raw in pending]
-        entries = self._entries
-        entries.extend(kept)
-        self._bytes += sum(map(_size, kept))
-        self._trim()
+        fields: list[tuple[Any, ...]] = []
+        sizes = array("l")
+        keep, measure, count_bytes = fields.append, sizes.append, chain.from_iterable
+        for item in pending:
+            if len(item) == 3:  # from `note`: the scope, the status, the time
+                scope, status, at = item
+                state = scope.get("state")
+                if state:
+                    code, session = state.get("nemo_code"), state.get("nemo_session")
+                    asked, answered = state.get("nemo_body"), state.get("nemo_reply")
+                    if not status:  # the handler noted it (`api.common.note_answer`)
+                        status = state.get("nemo_status") or 500
+                else:
+                    code = session = asked = answered = None
+                    status = status or 500  # nothing noted: the app raised before answering
+                path, query, headers = scope["path"], scope["query_string"], scope["headers"]
+                client = scope.get("client")
+                item = (
+                    scope["method"],
+                    path,
+                    query,
+                    status,
+                    code,
+                    headers,
+                    at,
+                    client and client[0],
+                    session,
+                    asked,
+                    answered,
+                )
+            else:
+                path, query, headers, asked, answered = item[1], item[2], item[5], item[9], item[10]
+            # `_fields_size`, inlined: this loop runs for every request.
+            size = ENTRY_OVERHEAD + len(path) + len(query) + sum(map(len, count_bytes(headers)))
+            if asked is not None:
+                size += len(asked)
+            if answered is not None:
+                size += len(answered)
+            if size > ENTRY_LIMIT + 2 * (BODY_LIMIT + len(CUT_MARK)):  # rare: cut the line and headers
+                path, query, headers = _cut_entry(path, query, headers)
+                item = (item[0], path, query, *item[3:5], headers, *item[6:])
+                size = _fields_size(path, query, headers, asked, answered)
+            keep(item)
+            measure(size)
+        pending.clear()
+        self._ring.append(Batch(fields, sizes))
+        self._count += len(fields)
+        self._bytes += sum(sizes)
         if self.listeners:
-            for entry in kept:
+            for entry in map(JournalEntry._make, fields):
                 for listener in self.listeners:
                     listener(entry)
+        self._trim()
 
     def open_stream(
         self,
@@ -342,17 +440,19 @@ class Journal:
     ) -> StreamEntry:
         """Enter a stream whose answer just started; `complete` it when it ends."""
         self.flush()
-        if request_body is not None and len(request_body) > BODY_LIMIT:
-            request_body = (
-                _cut(request_body, BODY_LIMIT)
-                if isinstance(request_body, bytes)
-                else request_body[:BODY_LIMIT]
-            )
-        kept = self._keep(
-            (method, path, query, status, code, headers, at, client, session, request_body, None)
-        )
-        entry = StreamEntry(*kept[:-1])
-        self._append(entry)
+        if request_body is not None:
+            request_body = bounded(request_body)
+        raw = tuple(headers)
+        if _fields_size(path, query, raw, None, None) > ENTRY_LIMIT:
+            path, query, raw = _cut_entry(path, query, raw)
+        entry = StreamEntry(method, path, query, status, code, raw, at, client, session, request_body, None)
+        self._ring.append(entry)
+        self._count += 1
+        self._bytes += entry.size
+        self._trim()
+        if self.listeners:
+            for listener in self.listeners:
+                listener(entry)
         return entry
 
     def complete(
@@ -362,12 +462,13 @@ class Journal:
         if entry.ended is not None:
             return
         self.flush()
-        if response_body is not None and len(response_body) > BODY_LIMIT:
+        if response_body is not None:
             response_body = _cut(response_body, BODY_LIMIT)
         before = entry.size
         entry.code = code
         entry.response_body = response_body
         entry.ended = ended
+        entry.size = _size(entry)
         if entry.kept:
             self._bytes += entry.size - before
             self._trim()
@@ -375,38 +476,51 @@ class Journal:
             for listener in self.listeners:
                 listener(entry)
 
-    def _append(self, entry: Entry) -> None:
-        self._entries.append(entry)
-        self._bytes += _size(entry)
-        self._trim()
-        if self.listeners:
-            for listener in self.listeners:
-                listener(entry)
-
     def _trim(self) -> None:
-        entries = self._entries
-        while self._bytes > self.max_bytes or len(entries) > self.limit:
-            gone = entries.popleft()
-            self._bytes -= _size(gone)
-            if type(gone) is StreamEntry:
-                gone.kept = False
+        """The oldest entries leave until both bounds hold."""
+        ring = self._ring
+        while self._count > self.limit or self._bytes > self.max_bytes:
+            oldest = ring[0]
+            if isinstance(oldest, StreamEntry):
+                ring.popleft()
+                oldest.kept = False
+                self._count -= 1
+                self._bytes -= oldest.size
+                continue
+            # As many as the count bound asks for at once; one at a time for the bytes bound.
+            take = max(1, min(self._count - self.limit, oldest.count - oldest.skip))
+            self._bytes -= sum(oldest.sizes[oldest.skip : oldest.skip + take])
+            self._count -= take
+            oldest.skip += take
+            if oldest.skip >= oldest.count:
+                ring.popleft()
 
     def clear(self) -> None:
-        self._pending = []
-        for entry in self._entries:
-            if type(entry) is StreamEntry:
-                entry.kept = False
-        self._entries.clear()
-        self._paths.clear()
+        self.pending.clear()
+        for item in self._ring:
+            if isinstance(item, StreamEntry):
+                item.kept = False
+        self._ring.clear()
+        self._count = 0
         self._bytes = 0
 
-    def entries(self) -> list[dict[str, Any]]:
+    def kept(self) -> list[Entry]:
+        """Every entry kept, oldest first (unpacked: for readers, not for the request path)."""
         self.flush()
-        return [entry.as_dict() for entry in self._entries]
+        out: list[Entry] = []
+        for item in self._ring:
+            if isinstance(item, StreamEntry):
+                out.append(item)
+            else:
+                out.extend(item.entries())
+        return out
+
+    def entries(self) -> list[dict[str, Any]]:
+        return [entry.as_dict() for entry in self.kept()]
 
     def __len__(self) -> int:
         self.flush()
-        return len(self._entries)
+        return self._count
 
     @property
     def bytes(self) -> int:  # last in the class: the name would hide the type for annotations

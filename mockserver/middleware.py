@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from time import perf_counter
 from typing import Any
 
@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from mockserver.backend import Backend
 from mockserver.breakage import break_connection
 from mockserver.faults import BODILESS_STATUSES, REQUEST_EFFECTS, flapped
-from mockserver.journal import BODY_LIMIT, StreamEntry
+from mockserver.journal import BATCH, StreamEntry, bounded
 from mockserver.masking import mask_text
 
 access_log = logging.getLogger("nemo-mock.access")
@@ -33,6 +33,9 @@ MATCH_BODY_BYTES = 1 << 20
 #: A key an event stream adds to its `http.response.start` message (servers ignore unknown keys):
 #: the journal enters the stream open at once instead of when it ends.
 STREAM_MARK = "nemo.stream"
+#: Paths whose handlers note their own status (`api.common.note_answer`), except file downloads.
+NOTING_PREFIX = "/api/"
+FILE_SUFFIX = "/download"
 
 
 class RequestChores:
@@ -49,36 +52,62 @@ class RequestChores:
         # All of these live as long as the backend (a reset clears them in place).
         self.rules = backend.faults.rules
         self.journal = backend.journal
-        self.record: Callable[..., None] = backend.journal.record
+        #: The journal's waiting list, appended to here directly (`Journal.note` without the call:
+        #: this is every request's path); None with `--journal off`.
+        self.pending = backend.journal.pending if backend.settings.journal else None
         self.now = backend.clock.now
         self.log = backend.settings.access_log
         #: Nothing to note after the app (`--journal off --quiet`): requests pass straight through.
         self.bare = not backend.settings.journal and not self.log
-        if not backend.settings.journal:
-            self.record = _record_nothing
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or (self.bare and not self.rules):
             await self.app(scope, receive, send)
             return
+        path: str = scope["path"]
+        if self.rules or not path.startswith(NOTING_PREFIX) or path.endswith(FILE_SUFFIX):
+            await self._watched(scope, receive, send)
+            return
+        # An API call: its handler answers with `api.common.note_answer`, which notes the status
+        # with the code and the body, so `send` goes to the server unwrapped (a wrapper called
+        # for every message showed in the request rate). Status 0 tells the journal to read it there.
+        at = self.now()
+        began = perf_counter() if self.log else 0.0
+        status = 0
+        try:
+            await self.app(scope, receive, send)
+        except ClientDisconnect:
+            status = CLIENT_CLOSED  # the body stopped coming before any answer (the reader raised)
+        finally:
+            if self.pending is not None:
+                self.pending.append((scope, status, at))
+                if len(self.pending) >= BATCH or self.journal.listeners:
+                    self.journal.flush()
+            if self.log:
+                state = scope.get("state") or {}
+                status = status or state.get("nemo_status") or 500
+                self._log(
+                    "request", scope, status, state.get("nemo_code"), state.get("nemo_session"), at, began
+                )
+
+    async def _watched(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Any other request (pages, files, streams, control calls, and every request while a
+        fault rule is armed): the status is noted on its way to `send`."""
         at = self.now()
         began = perf_counter() if self.log else 0.0
         status = 0  # no answer started yet
-        reply = b""  # the answer's body, its first BODY_LIMIT bytes and a little more
         stream: StreamEntry | None = None
         streamed = False
 
         def send_and_note(message: Message) -> Awaitable[None]:
             # A plain function handing back send's own awaitable: noting the status costs no
             # coroutine per message (an `async def` wrapper showed in the request rate).
-            nonlocal status, reply, stream, streamed
+            nonlocal status, stream, streamed
             if message["type"] == "http.response.start":
                 status = message["status"]
                 if STREAM_MARK in message:  # an event stream: entered now, completed when it ends
                     streamed = True
                     stream = self._opened(scope, status, at)
-            elif len(reply) < BODY_LIMIT:
-                reply += message.get("body", b"")
             return send(message)
 
         try:
@@ -93,33 +122,18 @@ class RequestChores:
         finally:
             if not status:
                 status = 500  # what the server answers when the app raised before answering
-            state = scope.get("state")
-            if state:
-                code = state.get("nemo_code")
-                session = state.get("nemo_session")
-                body = state.get("nemo_body")
-            else:
-                code = session = body = None
             if streamed:
                 if stream is not None:
-                    self.journal.complete(stream, code, reply, self.now())
-            else:
-                client = scope.get("client")
-                self.record(
-                    scope["method"],
-                    scope["path"],
-                    scope.get("query_string", b""),
-                    status,
-                    code,
-                    scope["headers"],
-                    at,
-                    client[0] if client else None,
-                    session,
-                    body,
-                    reply or None,
-                )
+                    state = scope.get("state") or {}
+                    self.journal.complete(stream, state.get("nemo_code"), state.get("nemo_reply"), self.now())
+            elif self.pending is not None:  # the journal reads the rest from the scope, later
+                self.pending.append((scope, status, at))
+                if len(self.pending) >= BATCH or self.journal.listeners:
+                    self.journal.flush()
             if self.log:
-                self._log("stream-end" if streamed else "request", scope, status, code, session, at, began)
+                state = scope.get("state") or {}
+                event = "stream-end" if streamed else "request"
+                self._log(event, scope, status, state.get("nemo_code"), state.get("nemo_session"), at, began)
 
     def _opened(self, scope: Scope, status: int, at: float) -> StreamEntry | None:
         """A stream's answer started: enter it in the journal (open) and log a line."""
@@ -219,7 +233,8 @@ class RequestChores:
         status = effect["status"]
         payload = effect.get("json")
         code = payload.get("code") if isinstance(payload, dict) else None
-        scope.setdefault("state", {})["nemo_code"] = code if _is_code(code) else None
+        state = scope.setdefault("state", {})
+        state["nemo_code"] = code if _is_code(code) else None
         extra = {name.lower(): value for name, value in effect.get("headers", {}).items()}
         if status in BODILESS_STATUSES:
             body = b""
@@ -231,14 +246,11 @@ class RequestChores:
                 (b"content-type", content_type.encode("latin-1")),
                 (b"content-length", b"%d" % len(body)),
             ]
+        state["nemo_reply"] = bounded(body) if body else None
         extra.pop("content-type", None)
         headers += [(name.encode("latin-1"), value.encode("latin-1")) for name, value in extra.items()]
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
-
-
-def _record_nothing(*entry: object) -> None:
-    """The journal's `record` under `--journal off`."""
 
 
 async def _read_body(receive: Receive) -> tuple[Receive, object]:

@@ -7,13 +7,14 @@ import json
 import math
 import re
 from collections.abc import AsyncIterator, Mapping
-from typing import Any
+from typing import Any, cast
 
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from mockserver.backend import Backend
 from mockserver.errors import ApiError, bad_request, token_invalid
+from mockserver.journal import BODY_LIMIT, bounded
 from mockserver.state.accounts import Account
 
 ATTRIBUTION_HEADERS = ("x-skill-source", "x-skill-version", "x-skill-platform")
@@ -66,26 +67,39 @@ def note_session(request: Request, session_id: str) -> None:
 
 
 def note_body(request: Request, body: bytes | str) -> None:
-    """Remember the request body (or, for a multipart upload, a line describing it) for the journal."""
-    request.scope.setdefault("state", {})["nemo_body"] = body
+    """Remember the request body (or, for a multipart upload, a line describing it) for the journal,
+    its first `BODY_LIMIT` bytes: the journal keeps no more, so nothing holds more until it does."""
+    request.scope.setdefault("state", {})["nemo_body"] = bounded(body)
+
+
+def note_answer(request: Request, code: int | None, answer: JsonAnswer) -> JsonAnswer:
+    """Remember the answer's status, business code and body for the journal and the log.
+
+    The handler notes its own answer here, where the body already exists as bytes, instead of the
+    middleware collecting it from `send`: every API call pays this, so it shows in the request rate."""
+    state = request.scope.setdefault("state", {})
+    state["nemo_status"] = answer.status_code
+    state["nemo_code"] = code
+    body = cast(bytes, answer.body)
+    state["nemo_reply"] = body if len(body) <= BODY_LIMIT else bounded(body)
+    return answer
 
 
 def ok(request: Request, data: Any, status: int = 200) -> Response:
     """The success envelope `{"code": 0, "data": ...}` (B-ENV-06)."""
-    note_code(request, 0)
-    return JsonAnswer({"code": 0, "message": "success", "data": data}, status)
+    return note_answer(request, 0, JsonAnswer({"code": 0, "message": "success", "data": data}, status))
 
 
 def plain(request: Request, body: Any, status: int = 200, code: int | None = 0) -> Response:
     """A body outside the envelope (render answers, B-REN-06/07)."""
-    note_code(request, code)
-    return JsonAnswer(body, status)
+    return note_answer(request, code, JsonAnswer(body, status))
 
 
 def error_response(request: Request, error: ApiError) -> Response:
-    note_code(request, error.code)
     mapped = backend_of(request).settings.error_status == "mapped"
-    return JsonAnswer(error.body(), error.http_status(mapped), error.headers)
+    return note_answer(
+        request, error.code, JsonAnswer(error.body(), error.http_status(mapped), error.headers)
+    )
 
 
 async def body_chunks(request: Request) -> AsyncIterator[bytes]:

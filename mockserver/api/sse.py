@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import JSONResponse, Response
-from starlette.types import Receive, Scope, Send
+from starlette.responses import Response
+from starlette.types import Message, Receive, Scope, Send
 
 from mockserver import breakage
-from mockserver.api.common import authenticate, backend_of, note_code, note_session, read_json
+from mockserver.api.common import (
+    JsonAnswer,
+    authenticate,
+    backend_of,
+    note_answer,
+    note_code,
+    note_session,
+    read_json,
+)
 from mockserver.api.requests import RunRequest
 from mockserver.errors import ApiError
 from mockserver.faults import StreamFault
+from mockserver.journal import BODY_LIMIT, bounded
 from mockserver.middleware import STREAM_MARK
 from mockserver.operations import Operation
 from mockserver.wire import GARBAGE_BLOCK, cut_inside
@@ -41,6 +50,23 @@ class EventStream(Response):
         self.raw_headers = list(STREAM_HEADERS)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kept: list[bytes] = []  # what the journal keeps of the stream: its first BODY_LIMIT bytes
+        size = 0
+
+        def send_and_keep(message: Message) -> Awaitable[None]:
+            nonlocal size
+            if size < BODY_LIMIT and message["type"] == "http.response.body":
+                chunk = message.get("body", b"")
+                kept.append(chunk)
+                size += len(chunk)
+            return send(message)
+
+        try:
+            await self._stream(scope, receive, send_and_keep)
+        finally:
+            scope.setdefault("state", {})["nemo_reply"] = bounded(b"".join(kept))
+
+    async def _stream(self, scope: Scope, receive: Receive, send: Send) -> None:
         chunks = self.op.stream()
         shape = self.op.shape
         headers = self.raw_headers
@@ -144,8 +170,8 @@ async def run_sse(request: Request) -> Response:
         session = backend.sessions.owned(account, run.session_id)
     except ApiError:
         if backend.settings.dialect == "adk":  # B-ADK-07
-            note_code(request, 404)
-            return JSONResponse({"detail": f"Session not found: {run.session_id:.64}"}, status_code=404)
+            missing = JsonAnswer({"detail": f"Session not found: {run.session_id:.64}"}, 404)
+            return note_answer(request, 404, missing)
         raise
     fired = None
     if backend.faults:
