@@ -61,3 +61,30 @@ def test_the_sample_suite_shares_servers(record_property) -> None:
         f"{tests} tests: shared {shared} servers {shared_s:.1f}s, "
         f"per test {per_test} servers {per_test_s:.1f}s",
     )
+
+
+def test_the_sample_suite_runs_under_xdist() -> None:
+    """Under pytest-xdist each worker keeps its own shared servers: the same tests pass."""
+    tests, _, _ = run_suite()
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "no:randomly",
+            "-n",
+            "2",
+            str(SUITE),
+        ],
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    passed = PASSED.search(done.stdout)
+    assert passed and int(passed.group(1)) == tests, done.stdout
