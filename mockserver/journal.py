@@ -26,15 +26,14 @@ the web console's live feed. While someone listens, each request is kept at once
 
 from __future__ import annotations
 
-import json
 import marshal
-import math
 from array import array
 from collections import deque
 from collections.abc import Callable, Iterable, MutableMapping
 from itertools import chain
 from typing import Any, NamedTuple
 
+from mockserver import strictjson
 from mockserver.masking import Masker, mask_header, mask_query, mask_text
 
 #: A path, query or header value is kept up to this many bytes; longer ones are cut.
@@ -107,21 +106,10 @@ def body_view(kept: bytes | str | None, masker: Masker) -> tuple[Any, bool]:
     text = masker.mask(text)
     if not cut and text.lstrip().startswith(("{", "[")):
         try:  # as strict as the API: no NaN or Infinity (the journal's own answer is JSON)
-            return json.loads(text, parse_constant=_not_json, parse_float=_finite), False
+            return strictjson.loads(text), False
         except (ValueError, RecursionError):
             pass
     return text, cut
-
-
-def _not_json(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
-def _finite(text: str) -> float:
-    number = float(text)
-    if not math.isfinite(number):
-        raise ValueError(f"{text[:20]} is out of range")
-    return number
 
 
 class JournalEntry(NamedTuple):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import math
 import re
 from collections.abc import AsyncIterator, Mapping
 from typing import Any, cast
@@ -12,6 +11,7 @@ from typing import Any, cast
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
+from mockserver import strictjson
 from mockserver.backend import Backend
 from mockserver.errors import ApiError, bad_request, token_invalid
 from mockserver.journal import BODY_LIMIT, bounded
@@ -165,7 +165,7 @@ def parse_json(raw: bytes) -> Any:
     except UnicodeDecodeError as exc:
         raise bad_request(f"Malformed JSON: the body is not UTF-8 (byte {exc.start})") from None
     try:
-        value = json.loads(text, parse_constant=_no_constant, parse_float=_finite_float)
+        value = strictjson.loads(text)
     except RecursionError:
         raise bad_request(f"Malformed JSON: nested deeper than {MAX_JSON_DEPTH} levels") from None
     except ValueError as exc:
@@ -176,17 +176,6 @@ def parse_json(raw: bytes) -> Any:
     if deep or _SURROGATE_ESCAPE.search(raw):
         _check_tree(value)
     return value
-
-
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number (RFC 8259)")
-
-
-def _finite_float(text: str) -> float:
-    number = float(text)
-    if not math.isfinite(number):
-        raise ValueError(f"the number {text[:40]} is out of range")
-    return number
 
 
 def _check_tree(root: Any) -> None:

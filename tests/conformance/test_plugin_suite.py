@@ -43,8 +43,10 @@ def run_suite(*options: str) -> tuple[int, int, float]:
     seconds = time.monotonic() - began
     assert done.returncode == 0, done.stdout + done.stderr
     passed, servers = PASSED.search(done.stdout), SUMMARY.search(done.stdout)
-    assert passed and servers, done.stdout
-    return int(passed.group(1)), int(servers.group(1)), seconds
+    assert passed, done.stdout
+    # Under xdist the workers start the servers and the controller prints no count: -1.
+    assert servers or "-n" in options, done.stdout
+    return int(passed.group(1)), int(servers.group(1)) if servers else -1, seconds
 
 
 def test_the_sample_suite_shares_servers(record_property) -> None:
@@ -66,25 +68,5 @@ def test_the_sample_suite_shares_servers(record_property) -> None:
 def test_the_sample_suite_runs_under_xdist() -> None:
     """Under pytest-xdist each worker keeps its own shared servers: the same tests pass."""
     tests, _, _ = run_suite()
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            "-p",
-            "no:randomly",
-            "-n",
-            "2",
-            str(SUITE),
-        ],
-        cwd=PROJECT_DIR,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    passed = PASSED.search(done.stdout)
-    assert passed and int(passed.group(1)) == tests, done.stdout
+    tests_in_workers, _, _ = run_suite("-n", "2")
+    assert tests_in_workers == tests
