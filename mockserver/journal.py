@@ -30,7 +30,7 @@ import marshal
 from array import array
 from collections import deque
 from collections.abc import Callable, Iterable, MutableMapping
-from itertools import chain
+from itertools import chain, repeat
 from typing import Any, NamedTuple
 
 from mockserver import strictjson
@@ -50,13 +50,13 @@ ENTRY_LIMIT = 8 * 1024
 ENTRY_OVERHEAD = 256
 DEFAULT_LIMIT = 10_000
 DEFAULT_MAX_BYTES = 16 * 1024 * 1024
-#: Distinct paths kept as one shared string each (the routes' paths, mostly); beyond, not shared.
-SHARED_PATHS = 4096
 #: Recorded requests wait in a batch of at most this many before they are kept (`Journal.record`).
 BATCH = 64
-#: Joins a header name to its value and one header to the next (neither can hold CR LF).
-_SEP = b"\r\n"
-_METHODS = {m: m for m in ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")}
+#: The marshal format entries are packed in (2: no back-references, the quickest to write).
+PACKING = 2
+#: An entry packing to more than this has its line and headers cut (`ENTRY_LIMIT`), leaving room
+#: for two cut bodies and the packing's own framing.
+PACKED_LIMIT = ENTRY_LIMIT + 2 * (BODY_LIMIT + len(CUT_MARK)) + 1024
 
 
 def mask_headers(raw: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
@@ -80,14 +80,6 @@ def bounded(body: bytes | str) -> bytes | str:
 
 def _cut_str(value: str) -> str:
     return value if len(value) <= VALUE_LIMIT else value[:VALUE_LIMIT] + CUT_MARK.decode()
-
-
-def split_headers(joined: bytes) -> tuple[tuple[bytes, bytes], ...]:
-    """The `(name, value)` pairs an entry's joined headers came from."""
-    if not joined:
-        return ()
-    parts = joined.split(_SEP)
-    return tuple(zip(parts[::2], parts[1::2], strict=True))
 
 
 def body_view(kept: bytes | str | None, masker: Masker) -> tuple[Any, bool]:
@@ -181,6 +173,9 @@ class StreamEntry:
 
 
 Entry = JournalEntry | StreamEntry
+#: An entry as packed: method, path, query, status (0: noted in the state), headers, time,
+#: the client's (host, port), the request's state (what the handler noted).
+Packed = tuple[str, str, bytes, int, Any, float, Any, Any]
 
 
 def _size(entry: Any) -> int:
@@ -245,29 +240,74 @@ def _plain(value: Any) -> Any:
         return value
     if isinstance(value, list | tuple):
         return [_plain(item) for item in value]
+    if isinstance(value, dict):
+        return {str(key): _plain(item) for key, item in value.items()}
     if isinstance(value, bytearray | memoryview):
         return bytes(value)
     return str(value)
 
 
+def _pack(fields: Packed) -> bytes:
+    """One entry's fields as marshal bytes (a value marshal does not take is kept as its text)."""
+    try:
+        return marshal.dumps(fields, PACKING)
+    except ValueError:
+        return marshal.dumps(tuple(map(_plain, fields)), PACKING)
+
+
+def _cut_packed(fields: Packed) -> Packed:
+    """An oversized entry's fields with its line and headers cut (see the module docstring)."""
+    method, path, query, status, headers, at, client, state = fields
+    path, query, kept = _cut_entry(path, query, headers)
+    return (method, path, query, status, kept, at, client, state)
+
+
+def _unpacked(fields: Packed) -> JournalEntry:
+    """An entry from its packed fields: what the handler noted is read from the request's state."""
+    method, path, query, status, headers, at, client, state = fields
+    if state:
+        get = state.get
+        code, session = get("nemo_code"), get("nemo_session")
+        asked, answered = get("nemo_body"), get("nemo_reply")
+        status = status or get("nemo_status") or 500
+    else:
+        code = session = asked = answered = None
+        status = status or 500  # nothing noted: the app raised before answering
+    return JournalEntry(
+        method,
+        path,
+        query,
+        status,
+        code,
+        tuple(map(tuple, headers)),
+        at,
+        client[0] if client else None,
+        session,
+        asked,
+        answered,
+    )
+
+
 class Batch:
-    """Entries kept together: their fields packed with `marshal`, their sizes; the first `skip`
-    have left the ring."""
+    """Entries kept together: each packed with `marshal`, joined into one bytes object, with their
+    packed sizes; the first `skip` have left the ring."""
 
     __slots__ = ("blob", "count", "sizes", "skip")
 
-    def __init__(self, fields: list[tuple[Any, ...]], sizes: array[int]) -> None:
-        try:
-            self.blob = marshal.dumps(fields)
-        except ValueError:  # a value of a type marshal does not take: kept as its text
-            self.blob = marshal.dumps([tuple(map(_plain, entry)) for entry in fields])
-        self.sizes = sizes
-        self.count = len(sizes)
+    def __init__(self, parts: list[bytes]) -> None:
+        self.blob = b"".join(parts)
+        self.sizes = array("l", map(len, parts))
+        self.count = len(parts)
         self.skip = 0
 
     def entries(self) -> list[JournalEntry]:
-        fields: list[tuple[Any, ...]] = marshal.loads(self.blob)
-        return [JournalEntry(*entry) for entry in fields[self.skip :]]
+        view = memoryview(self.blob)
+        offset = sum(self.sizes[: self.skip])
+        out = []
+        for size in self.sizes[self.skip :]:
+            out.append(_unpacked(marshal.loads(view[offset : offset + size])))
+            offset += size
+        return out
 
 
 #: Told of each entry as it is kept (and of a stream again when it ends), on the request's path:
@@ -309,9 +349,9 @@ class Journal:
         noted it in the scope's state as `nemo_status`; none noted means the app raised: 500),
         when it began.
 
-        The fields are read from the scope, and from what the handler noted in its state
-        (`nemo_code`, `nemo_session`, `nemo_body`, `nemo_reply`, bodies already cut), when the
-        batch is kept: the request path pays one append."""
+        The fields are packed from the scope, with the state in which the handler noted its
+        answer (`nemo_code`, `nemo_session`, `nemo_body`, `nemo_reply`, bodies already cut), when
+        the batch is kept: the request path pays one append."""
         pending = self.pending
         pending.append((scope, status, at))
         if len(pending) >= BATCH or self.listeners:
@@ -332,83 +372,60 @@ class Journal:
         response_body: bytes | None = None,
     ) -> None:
         """A finished request given field by field (as `note` reads them from a scope)."""
+        state: dict[str, Any] = {"nemo_code": code}
+        if session is not None:
+            state["nemo_session"] = session
         if request_body is not None:
-            request_body = bounded(request_body)
+            state["nemo_body"] = bounded(request_body)
         if response_body is not None:
-            response_body = _cut(response_body, BODY_LIMIT)
-        fields = (
-            method,
-            path,
-            query,
-            status,
-            code,
-            list(headers),
-            at,
-            client,
-            session,
-            request_body,
-            response_body,
-        )
-        pending = self.pending
-        pending.append(fields)
-        if len(pending) >= BATCH or self.listeners:
-            self.flush()
+            state["nemo_reply"] = _cut(response_body, BODY_LIMIT)
+        scope = {
+            "method": method,
+            "path": path,
+            "query_string": query,
+            "headers": list(headers),
+            "client": None if client is None else (client, 0),
+            "state": state,
+        }
+        self.note(scope, status or 500, at)
 
     def flush(self) -> None:
         """Keep every request still waiting: one batch, packed (reading the journal does this)."""
         pending = self.pending
         if not pending:
             return
-        fields: list[tuple[Any, ...]] = []
-        sizes = array("l")
-        keep, measure, count_bytes = fields.append, sizes.append, chain.from_iterable
-        for item in pending:
-            if len(item) == 3:  # from `note`: the scope, the status, the time
-                scope, status, at = item
-                state = scope.get("state")
-                if state:
-                    code, session = state.get("nemo_code"), state.get("nemo_session")
-                    asked, answered = state.get("nemo_body"), state.get("nemo_reply")
-                    if not status:  # the handler noted it (`api.common.note_answer`)
-                        status = state.get("nemo_status") or 500
-                else:
-                    code = session = asked = answered = None
-                    status = status or 500  # nothing noted: the app raised before answering
-                path, query, headers = scope["path"], scope["query_string"], scope["headers"]
-                client = scope.get("client")
-                item = (
-                    scope["method"],
-                    path,
-                    query,
-                    status,
-                    code,
-                    headers,
-                    at,
-                    client and client[0],
-                    session,
-                    asked,
-                    answered,
-                )
-            else:
-                path, query, headers, asked, answered = item[1], item[2], item[5], item[9], item[10]
-            # `_fields_size`, inlined: this loop runs for every request.
-            size = ENTRY_OVERHEAD + len(path) + len(query) + sum(map(len, count_bytes(headers)))
-            if asked is not None:
-                size += len(asked)
-            if answered is not None:
-                size += len(answered)
-            if size > ENTRY_LIMIT + 2 * (BODY_LIMIT + len(CUT_MARK)):  # rare: cut the line and headers
-                path, query, headers = _cut_entry(path, query, headers)
-                item = (item[0], path, query, *item[3:5], headers, *item[6:])
-                size = _fields_size(path, query, headers, asked, answered)
-            keep(item)
-            measure(size)
+        # The request path's share of the journal: one tuple per request, packed while its parts
+        # are still fresh; everything else (the status noted, the session, the client's host) is
+        # read from it when the journal is read.
+        fields: list[Packed] = [
+            (
+                r["method"],
+                r["path"],
+                r["query_string"],
+                status,
+                r["headers"],
+                at,
+                r.get("client"),
+                r.get("state"),
+            )
+            for r, status, at in pending
+        ]
         pending.clear()
-        self._ring.append(Batch(fields, sizes))
-        self._count += len(fields)
-        self._bytes += sum(sizes)
+        try:
+            parts = list(map(marshal.dumps, fields, repeat(PACKING)))
+        except ValueError:  # a value of a type marshal does not take: that entry is kept as text
+            parts = list(map(_pack, fields))
+        if max(map(len, parts)) > PACKED_LIMIT:  # rare: cut the line and headers of the big ones
+            for index, part in enumerate(parts):
+                if len(part) > PACKED_LIMIT:
+                    fields[index] = _cut_packed(fields[index])
+                    parts[index] = _pack(fields[index])
+        batch = Batch(parts)
+        self._ring.append(batch)
+        self._count += batch.count
+        self._bytes += sum(batch.sizes) + batch.count * ENTRY_OVERHEAD
         if self.listeners:
-            for entry in map(JournalEntry._make, fields):
+            for entry in map(_unpacked, fields):
                 for listener in self.listeners:
                     listener(entry)
         self._trim()
@@ -477,7 +494,7 @@ class Journal:
                 continue
             # As many as the count bound asks for at once; one at a time for the bytes bound.
             take = max(1, min(self._count - self.limit, oldest.count - oldest.skip))
-            self._bytes -= sum(oldest.sizes[oldest.skip : oldest.skip + take])
+            self._bytes -= sum(oldest.sizes[oldest.skip : oldest.skip + take]) + take * ENTRY_OVERHEAD
             self._count -= take
             oldest.skip += take
             if oldest.skip >= oldest.count:

@@ -6,7 +6,7 @@ import asyncio
 import json
 import re
 from collections.abc import AsyncIterator, Mapping
-from typing import Any, cast
+from typing import Any
 
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
@@ -27,7 +27,22 @@ CLOSE = {"Connection": "close"}
 
 
 #: Starlette's JSON encoding (compact, UTF-8 as is, no NaN), by one encoder made once.
-_encode_json = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
+_encoder = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+#: The same encoding by the C encoder that `JSONEncoder.encode` builds anew on every call, built
+#: once (without the circular-reference check: answers are built from plain state, never cyclic).
+_c_encode = (
+    json.encoder.c_make_encoder(  # type: ignore[attr-defined]
+        None, _encoder.default, json.encoder.encode_basestring, None, ":", ",", False, False, False
+    )
+    if json.encoder.c_make_encoder is not None  # type: ignore[attr-defined]
+    else None
+)
+
+
+def _encode_json(content: Any) -> str:
+    if _c_encode is None:
+        return _encoder.encode(content)
+    return "".join(_c_encode(content, 0))
 
 
 class JsonAnswer(Response):
@@ -80,7 +95,7 @@ def note_answer(request: Request, code: int | None, answer: JsonAnswer) -> JsonA
     state = request.scope.setdefault("state", {})
     state["nemo_status"] = answer.status_code
     state["nemo_code"] = code
-    body = cast(bytes, answer.body)
+    body: bytes = answer.body  # type: ignore[assignment]  # JsonAnswer's body is bytes
     state["nemo_reply"] = body if len(body) <= BODY_LIMIT else bounded(body)
     return answer
 
@@ -235,7 +250,7 @@ def raw_header(request: Request, name: bytes) -> str | None:
 
 def authenticate(request: Request) -> Account:
     """The caller's account (B-AUTH-13/14); with strict attribution, no headers -> 1001 (B-ATTR-08)."""
-    backend = backend_of(request)
+    backend: Backend = request.scope["app"].backend  # backend_of, inlined: every API call is here
     account = backend.authenticate(raw_header(request, b"authorization"))
     if backend.settings.strict_attribution and not attribution_present(request):
         raise token_invalid(
