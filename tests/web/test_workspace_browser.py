@@ -81,6 +81,9 @@ def test_claim_link_printed_by_a_real_export_opens_the_project(
     video.evaluate("v => { v.muted = true; return v.play(); }")
     page.wait_for_function("document.querySelector('#renders video').currentTime > 0")
     assert video.evaluate("v => v.error") is None
+    # The generated draft has music (tt 1): its AAC track is one Chromium decodes.
+    assert any(track["tt"] == 1 and track["sg"] for track in draft["t"])
+    page.wait_for_function("document.querySelector('#renders video').webkitAudioDecodedByteCount > 0")
     video.evaluate("v => v.pause()")
     page.screenshot(path=str(artifacts_dir() / "workspace.png"), full_page=True)
 
