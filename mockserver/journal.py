@@ -6,19 +6,23 @@ request and response bodies. A stream (`/run_sse`) is entered when its answer st
 open, and completed when it ends: its status stays, its `ended` time and body are filled in.
 
 A ring bounded twice: at most `limit` entries and at most `max_bytes` bytes of what they keep
-(path, query, headers, bodies, plus a fixed allowance per entry). The oldest entries leave
-first. A path, query or header value longer than `VALUE_LIMIT` bytes is kept cut to that size,
-ending in `CUT_MARK`, and such an entry keeps its first `MAX_HEADERS` headers, so one request with
-a 1 MB header costs the journal about 1 kB. A body longer than `BODY_LIMIT` is kept cut the same
-way; a multipart upload is kept as a one-line description, never its files.
+(an entry's packed size, below, plus a fixed allowance per entry; a stream, kept unpacked, counts
+its path, query, headers and bodies). The oldest entries leave first. In an entry over
+`PACKED_LIMIT` (`ENTRY_LIMIT` of line and headers, room for two cut bodies), a path, query or
+header value longer than `VALUE_LIMIT` bytes is kept cut to that size, ending in `CUT_MARK`, and
+the entry keeps its first `MAX_HEADERS` headers, so one request with a 1 MB header costs the
+journal about 1 kB. A body longer than `BODY_LIMIT` is kept cut the same way; a multipart upload
+is kept as a one-line description, never its files.
 
 Recording is on every request's path, and what it costs there is mostly not the work but the
 objects it keeps alive: ten thousand requests' headers, strings and numbers, each freed again when
 the ring moves on, showed in the request rate more than the recording itself (bench/README.md).
-So the middleware hands over the request's scope (`note`); requests wait in a batch of `BATCH`,
-and a full batch is packed with `marshal` into one bytes object, its entries' sizes into one
-array. Reading unpacks. Masking happens when the journal is read (`mockserver.masking`, the policy
-shared with the log and recordings).
+So the middleware hands over the request's scope (`note`); requests wait in a batch of `BATCH`;
+then each is packed with `marshal` (its line, headers, time, client and the state in which its
+handler noted status, code, session and bodies) and the batch is joined into one bytes object,
+its entries' packed sizes into one array. Reading unpacks, and only then reads what was noted.
+Masking happens when the journal is read (`mockserver.masking`, the policy shared with the log
+and recordings).
 
 Listeners (`subscribe`) hear of each entry as it is kept, and of a stream again when it ends:
 the web console's live feed. While someone listens, each request is kept at once.
@@ -44,7 +48,7 @@ BODY_LIMIT = 4096
 CUT_MARK = b"...[cut]"
 #: A cut entry keeps at most this many headers.
 MAX_HEADERS = 64
-#: Entries whose path, query and headers sum to more than this are checked and cut.
+#: Bytes of path, query and headers an entry keeps before it is cut (see `PACKED_LIMIT`).
 ENTRY_LIMIT = 8 * 1024
 #: What an entry costs beyond its strings (the tuple, numbers, the deque slot): an estimate.
 ENTRY_OVERHEAD = 256
