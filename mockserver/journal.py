@@ -304,11 +304,13 @@ class Batch:
         self.count = len(parts)
         self.skip = 0
 
-    def entries(self) -> list[JournalEntry]:
+    def entries(self, newest: int | None = None) -> list[JournalEntry]:
+        """The entries still in the ring, oldest first; only the `newest` ones when given."""
+        first = self.skip if newest is None else max(self.skip, self.count - newest)
         view = memoryview(self.blob)
-        offset = sum(self.sizes[: self.skip])
+        offset = sum(self.sizes[:first])
         out = []
-        for size in self.sizes[self.skip :]:
+        for size in self.sizes[first:]:
             out.append(_unpacked(marshal.loads(view[offset : offset + size])))
             offset += size
         return out
@@ -320,7 +322,17 @@ Listener = Callable[[Entry], None]
 
 
 class Journal:
-    __slots__ = ("_bytes", "_count", "_ring", "limit", "listeners", "max_bytes", "pending")
+    __slots__ = (
+        "_bytes",
+        "_count",
+        "_ring",
+        "limit",
+        "listeners",
+        "max_bytes",
+        "pending",
+        "serial",
+        "stream_listeners",
+    )
 
     def __init__(self, limit: int = DEFAULT_LIMIT, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
         if limit < 1 or max_bytes < 1:
@@ -335,6 +347,39 @@ class Journal:
         self.max_bytes = max_bytes
         #: Who hears of new entries (`subscribe`); a tuple, so that the append path only tests it.
         self.listeners: tuple[Listener, ...] = ()
+        #: Who hears only of streams that end (`watch_streams`): readers that take the rest with `latest`.
+        self.stream_listeners: tuple[Listener, ...] = ()
+        #: How many entries were ever kept (a clear does not reset it): a reader's mark for `latest`.
+        self.serial = 0
+
+    def watch_streams(self, listener: Listener) -> Callable[[], None]:
+        """Call `listener(entry)` for each stream that ends from now on; returns the unsubscribe.
+
+        Unlike `subscribe`, this leaves the request path as it is (requests are still kept in
+        batches): for a reader that takes new entries with `latest` when it likes (the live feed)."""
+        self.stream_listeners = (*self.stream_listeners, listener)
+
+        def stop() -> None:
+            self.stream_listeners = tuple(known for known in self.stream_listeners if known != listener)
+
+        return stop
+
+    def latest(self, since: int, limit: int) -> tuple[int, int, list[Entry]]:
+        """The entries kept after the mark `since` (a `serial` read earlier): the new mark, how many
+        of them are not given, and the newest `limit` of them still in the ring, oldest first."""
+        self.flush()
+        new = self.serial - since
+        want = min(new, limit, self._count)
+        newest: list[Entry] = []
+        for item in reversed(self._ring):
+            if len(newest) >= want:
+                break
+            if isinstance(item, StreamEntry):
+                newest.append(item)
+            else:
+                newest.extend(reversed(item.entries(newest=want - len(newest))))
+        newest.reverse()
+        return self.serial, max(0, new - len(newest)), newest
 
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         """Call `listener(entry)` for each entry kept from now on; returns the unsubscribe."""
@@ -427,6 +472,7 @@ class Journal:
         batch = Batch(parts)
         self._ring.append(batch)
         self._count += batch.count
+        self.serial += batch.count
         self._bytes += sum(batch.sizes) + batch.count * ENTRY_OVERHEAD
         if self.listeners:
             for entry in map(_unpacked, fields):
@@ -457,6 +503,7 @@ class Journal:
         entry = StreamEntry(method, path, query, status, code, raw, at, client, session, request_body, None)
         self._ring.append(entry)
         self._count += 1
+        self.serial += 1
         self._bytes += entry.size
         self._trim()
         if self.listeners:
@@ -481,9 +528,8 @@ class Journal:
         if entry.kept:
             self._bytes += entry.size - before
             self._trim()
-        if self.listeners:
-            for listener in self.listeners:
-                listener(entry)
+        for listener in self.listeners + self.stream_listeners:
+            listener(entry)
 
     def _trim(self) -> None:
         """The oldest entries leave until both bounds hold."""

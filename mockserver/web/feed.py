@@ -1,14 +1,16 @@
 """The live feed: new journal entries, batched, to the open consoles and workspace pages.
 
-One journal listener for all of them, subscribed only while a page is open (so with none open
-the request path pays nothing, `Journal.listeners` being empty). On the request path the listener
-only appends the entry to a list and, for the first of a batch, schedules a flush: every
-`FLUSH_S` at most, the batch is masked and serialised once and the same bytes go to every console
-(twenty consoles cost one serialisation, not twenty). Under load a batch sends its newest
-`MAX_BATCH` entries and says how many it skipped: masking every entry of 10,000 requests a second
-would cost the API a tenth of its throughput, and no one reads that many rows live (the journal
-keeps them all: `GET /_mock/journal`). A console that cannot keep up is told it lost entries and
-reloads, rather than holding memory without bound.
+The feed reads the journal rather than listening to it: while a page is open, every `FLUSH_S` it
+takes the entries kept since its last look (`Journal.latest`), masks and serialises them once, and
+the same bytes go to every console (twenty consoles cost one serialisation, not twenty). So the
+request path is the same with consoles open as with none: requests are still kept in batches,
+and nothing runs per request for the feed (a listener per request cost the API a quarter of its
+throughput under load: bench/README.md, row 5). Only a stream's end is heard as it happens
+(`Journal.watch_streams`): the console completes that stream's row. Under load a batch sends its
+newest `MAX_BATCH` entries and says how many it skipped: masking every entry of 10,000 requests a
+second would cost the API a tenth of its throughput, and no one reads that many rows live (the
+journal keeps them all: `GET /_mock/journal`). A console that cannot keep up is told it lost
+entries and reloads, rather than holding memory without bound.
 """
 
 from __future__ import annotations
@@ -44,7 +46,11 @@ class Feed:
         self.journal = journal
         self._consoles: set[asyncio.Queue[bytes | None]] = set()
         self._watchers: set[Callable[[], None]] = set()
-        self._pending: list[Entry] = []
+        #: Streams that ended since the last batch (heard as they end: their rows are completed).
+        self._ended: list[Entry] = []
+        #: The journal's `serial` at the last look.
+        self._mark = 0
+        self._stop_streams: Callable[[], None] | None = None
         self._flush_handle: asyncio.TimerHandle | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         #: Set at server shutdown: every feed ends (`close`).
@@ -54,42 +60,52 @@ class Feed:
     def listening(self) -> bool:
         return bool(self._consoles or self._watchers)
 
-    def _note(self, entry: Entry) -> None:
-        """The journal listener: on the request path, so only an append (and a timer per batch)."""
-        self._pending.append(entry)
-        if self._flush_handle is None and self._loop is not None:
-            self._flush_handle = self._loop.call_later(FLUSH_S, self._flush)
+    def _stream_ended(self, entry: Entry) -> None:
+        """The journal tells of a stream that ended (on its request's path: only an append)."""
+        self._ended.append(entry)
 
     def _flush(self) -> None:
+        """Send what the journal kept since the last look (and the streams that ended), then look
+        again in `FLUSH_S` while a page is open."""
         if self._flush_handle is not None:
             self._flush_handle.cancel()
         self._flush_handle = None
-        batch, self._pending = self._pending, []
-        if not batch:
+        if self._stop_streams is None:  # no page open (the first one is opening: attached already)
             return
-        if self._consoles:
-            skipped = max(0, len(batch) - MAX_BATCH)
-            chunk = sse("entries", [entry.as_dict() for entry in batch[skipped:]])
-            if skipped:
-                chunk += sse("skipped", skipped)
-            for queue in list(self._consoles):
-                try:
-                    queue.put_nowait(chunk)
-                except asyncio.QueueFull:
-                    queue.get_nowait()  # make room for the news that entries were lost
-                    queue.put_nowait(b"event: lost\ndata: {}\n\n")
-        for watcher in list(self._watchers):
-            watcher()
+        self._mark, skipped, batch = self.journal.latest(self._mark, MAX_BATCH)
+        if self._ended:  # a stream both new and ended goes once, as it is now
+            batch += [entry for entry in self._ended if not any(entry is new for new in batch)]
+            self._ended = []
+        if batch or skipped:
+            if self._consoles:
+                chunk = sse("entries", [entry.as_dict() for entry in batch])
+                if skipped:
+                    chunk += sse("skipped", skipped)
+                for queue in list(self._consoles):
+                    try:
+                        queue.put_nowait(chunk)
+                    except asyncio.QueueFull:
+                        queue.get_nowait()  # make room for the news that entries were lost
+                        queue.put_nowait(b"event: lost\ndata: {}\n\n")
+            for watcher in list(self._watchers):
+                watcher()
+        if self._loop is not None:
+            self._flush_handle = self._loop.call_later(FLUSH_S, self._flush)
 
     def _attach(self) -> None:
         if not self.listening:
             self._loop = asyncio.get_running_loop()
-            self.journal.subscribe(self._note)
+            self.journal.flush()
+            self._mark = self.journal.serial
+            self._stop_streams = self.journal.watch_streams(self._stream_ended)
+            self._flush_handle = self._loop.call_later(FLUSH_S, self._flush)
 
     def _detach(self) -> None:
         if not self.listening:
-            self.journal.unsubscribe(self._note)
-            self._pending.clear()
+            if self._stop_streams is not None:
+                self._stop_streams()
+                self._stop_streams = None
+            self._ended.clear()
             if self._flush_handle is not None:
                 self._flush_handle.cancel()
                 self._flush_handle = None

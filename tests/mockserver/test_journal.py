@@ -131,3 +131,31 @@ def test_bodies_are_cut_on_the_way_in() -> None:
     assert journal.bytes < ENTRY_OVERHEAD + 2 * (BODY_LIMIT + len(CUT_MARK)) + framing
     (entry,) = journal.entries()
     assert entry["request_body_cut"] and entry["response_body_cut"]
+
+
+def test_a_request_state_holding_an_odd_object_is_still_kept() -> None:
+    """What a handler noted is packed with the request's state; a value marshal does not take is
+    kept as its text instead of losing the entry (or failing the request)."""
+    journal = Journal()
+    scope = {
+        "method": "GET",
+        "path": "/odd",
+        "query_string": b"",
+        "headers": [(b"x-a", b"1")],
+        "client": ("127.0.0.1", 5000),
+        "state": {"nemo_status": 201, "nemo_code": 0, "nemo_session": "s1", "odd": object()},
+    }
+    journal.note(scope, 0, 2.0)
+    record(journal, path="/plain")
+    first, second = journal.entries()
+    assert (first["path"], first["status"], first["code"], first["session"]) == ("/odd", 201, 0, "s1")
+    assert first["client"] == "127.0.0.1" and first["headers"] == {"x-a": "1"}
+    assert second["path"] == "/plain" and second["status"] == 200
+
+
+def test_a_status_left_to_the_handler_and_never_noted_is_500() -> None:
+    """Status 0 means the handler notes it; a request whose handler noted nothing raised: 500."""
+    journal = Journal()
+    journal.note({"method": "GET", "path": "/x", "query_string": b"", "headers": []}, 0, 1.0)
+    (entry,) = journal.entries()
+    assert entry["status"] == 500 and entry["code"] is None and entry["client"] is None

@@ -1,4 +1,5 @@
-"""The journal's listeners: the live feed of the web console hears each entry as it is appended."""
+"""The journal's listeners (run-time scenario steps hear each entry as it is kept) and its readers by
+mark (the web console's live feed takes what is new with `latest`)."""
 
 from __future__ import annotations
 
@@ -69,3 +70,25 @@ def test_a_bound_method_unsubscribes_by_a_fresh_reference() -> None:
     assert journal.listeners == ()
     record(journal, "/a")
     assert counter.count == 0
+
+
+def test_a_reader_takes_what_was_kept_since_its_mark() -> None:
+    """`latest(mark, limit)`: the newest `limit` entries kept after `mark`, how many more there were,
+    and the mark for next time; requests still waiting in a batch count; a clear keeps marks valid."""
+    journal = Journal(limit=100)
+    mark = journal.serial
+    for index in range(150):  # more than the ring keeps, across batches
+        journal.record("GET", f"/{index}", b"", 200, 0, [], float(index), None)
+    mark, skipped, newest = journal.latest(mark, 5)
+    assert [entry.path for entry in newest] == [f"/{index}" for index in range(145, 150)]
+    assert skipped == 145 and mark == 150
+    stream = journal.open_stream("POST", "/run_sse", b"", 200, 0, [], 150.0, None)
+    journal.record("GET", "/last", b"", 200, 0, [], 151.0, None)
+    mark, skipped, newest = journal.latest(mark, 10)
+    assert newest[0] is stream and [entry.path for entry in newest] == ["/run_sse", "/last"]
+    assert (mark, skipped) == (152, 0)
+    assert journal.latest(mark, 10) == (152, 0, [])
+    journal.clear()
+    journal.record("GET", "/fresh", b"", 200, 0, [], 152.0, None)
+    mark, skipped, newest = journal.latest(mark, 10)
+    assert [entry.path for entry in newest] == ["/fresh"] and (mark, skipped) == (153, 0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -84,8 +85,9 @@ def run_async(coroutine: Coroutine[Any, Any, T]) -> T:
 
 
 def test_feed_listens_only_while_open_and_serialises_each_batch_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Nobody open: no journal listener at all. Twenty consoles: one serialisation per batch, the
-    same bytes to each."""
+    """The request path never gains a listener: the feed reads new entries on its own time and only
+    hears of streams that end, and only while a console is open. Twenty consoles: one
+    serialisation per batch, the same bytes to each."""
     backend = Backend(Settings(time_scale=0, access_log=False))
     journal = backend.journal
     feed = Feed(journal)
@@ -100,11 +102,11 @@ def test_feed_listens_only_while_open_and_serialises_each_batch_once(monkeypatch
     monkeypatch.setattr(JournalEntry, "as_dict", counting)
 
     async def scenario() -> list[list[bytes]]:
-        assert journal.listeners == ()
+        assert journal.listeners == () and journal.stream_listeners == ()
         streams = [feed.console_stream() for _ in range(20)]
         for stream in streams:
             assert (await anext(stream)).startswith(b"event: snapshot")
-        assert len(journal.listeners) == 1
+        assert journal.listeners == () and len(journal.stream_listeners) == 1
         before = calls
         for path in ("/a", "/b", "/c"):
             journal.record("GET", path, b"", 200, 0, [], 1.0, None)
@@ -112,7 +114,7 @@ def test_feed_listens_only_while_open_and_serialises_each_batch_once(monkeypatch
         assert calls - before == 3  # three entries, masked once for twenty consoles
         for stream in streams:
             await stream.aclose()
-        assert journal.listeners == ()
+        assert journal.listeners == () and journal.stream_listeners == ()
         return received
 
     received = run_async(scenario())
@@ -135,7 +137,7 @@ def test_feed_ends_at_shutdown() -> None:
         return chunks
 
     chunks = run_async(scenario())
-    assert len(chunks) == 1 and backend.journal.listeners == ()
+    assert len(chunks) == 1 and backend.journal.stream_listeners == ()
     backend.renders.close()
     backend.store.close()
 
@@ -160,5 +162,41 @@ def test_under_load_a_batch_sends_its_newest_entries_and_counts_the_rest(
     entries, skipped = chunk.split(b"\n\n")[:2]
     assert b'"/n3"' in entries and b'"/n4"' in entries and b'"/n2"' not in entries
     assert skipped == b"event: skipped\ndata: 3"
+    backend.renders.close()
+    backend.store.close()
+
+
+def test_a_stream_shows_open_then_once_completed_and_a_short_one_once() -> None:
+    """A stream new in a batch goes as it is now; its end goes in a later batch; one that opened
+    and ended between two batches goes once, ended (the console would show it twice otherwise)."""
+    backend = Backend(Settings(time_scale=0, access_log=False))
+    journal = backend.journal
+    feed = Feed(journal)
+
+    def sent(chunk: bytes) -> list[dict[str, Any]]:
+        event, data = chunk.split(b"\n\n")[0].split(b"\n")
+        assert event == b"event: entries"
+        return json.loads(data.removeprefix(b"data: "))
+
+    async def scenario() -> list[list[dict[str, Any]]]:
+        stream = feed.console_stream()
+        await anext(stream)
+        long = journal.open_stream("POST", "/run_sse", b"", 200, 0, [], 1.0, None, "s1")
+        first = sent(await anext(stream))
+        journal.complete(long, 0, b"data: {}\n\n", 2.0)
+        journal.record("GET", "/after", b"", 200, 0, [], 2.5, None)
+        short = journal.open_stream("POST", "/run_sse", b"", 200, 0, [], 3.0, None, "s2")
+        journal.complete(short, 0, b"data: {}\n\n", 3.5)
+        second = sent(await anext(stream))
+        await stream.aclose()
+        return [first, second]
+
+    first, second = run_async(scenario())
+    assert [(e["session"], e["open"]) for e in first] == [("s1", True)]
+    assert [(e["path"], e["session"], e["open"]) for e in second] == [
+        ("/after", None, False),
+        ("/run_sse", "s2", False),
+        ("/run_sse", "s1", False),
+    ]
     backend.renders.close()
     backend.store.close()
