@@ -10,7 +10,11 @@
   time scale 0 no time passes, so each poll moves the job one stage on: the first poll sees
   `processing`, the second the end. A cancel ends it `failed` with reason `cancelled` (U-14).
 - **Files.** Each job is encoded to a real MP4 as soon as it is accepted (an encoder the owner
-  supplies, on worker threads); the file is served once a poll has seen the job completed.
+  supplies, on worker threads); the file is served once a poll has seen the job completed. A poll
+  (or download) that finds the job due to complete waits for its file at most `FILE_WAIT_S` real
+  seconds: a draft whose file takes longer (an hour of music is seconds of encoding) stays
+  `processing` at `FILE_PROGRESS` until a later poll finds the file, instead of holding the
+  request past a client's timeout.
 
 `Renders.check()` states the invariants; tests drive any sequence of moves against it.
 """
@@ -37,6 +41,10 @@ log = logging.getLogger("nemo-mock")
 ORDER = {"pending": 0, "processing": 1, "completed": 2, "failed": 2}
 #: A job's progress when accepted (B-REN-04's submit example) and while pending.
 START_PROGRESS = 5
+#: Real seconds a poll waits for the file of a job that is due to complete (see the docstring).
+FILE_WAIT_S = 3.0
+#: A job's progress while its file is still being written after its time is up.
+FILE_PROGRESS = 99
 #: Characters a render id keeps in its file name (render_file_name).
 _FILE_SAFE = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-_.")
 MAX_FILE_STEM = 200
@@ -194,6 +202,12 @@ class Renders(Mapping[str, RenderJob]):
         job.reads += 1
         status, progress = job.target(self.clock.now(), self.clock.time_scale)
         if status == "completed":
+            fut = self.encodings.get(job.id)
+            if fut is not None and not fut.done():
+                done, _ = await asyncio.wait((fut,), timeout=FILE_WAIT_S)
+                if not done and not job.finished:  # still encoding: not completed yet
+                    job.move("processing", FILE_PROGRESS, self.clock.now())
+                    return job
             failure = await self._collect(job)
             if failure is not None:
                 job.move("failed", job.progress, self.clock.now(), reason=failure)

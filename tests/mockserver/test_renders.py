@@ -19,7 +19,7 @@ from mockserver.clock import VirtualClock
 from mockserver.errors import ApiError
 from mockserver.state.accounts import Account
 from mockserver.state.ledger import Ledger
-from mockserver.state.renders import ORDER, RenderJob, Renders
+from mockserver.state.renders import FILE_PROGRESS, ORDER, RenderJob, Renders
 
 DRAFT: dict[str, Any] = {
     "t": [{"tt": 0, "id": "v", "sg": [{"id": "s", "st": 0, "d": 2000, "m": {"color": "#ff0000"}}]}],
@@ -406,3 +406,28 @@ class RenderMoves(RuleBasedStateMachine):
 
 RenderMoves.TestCase.settings = settings(max_examples=200, stateful_step_count=40, deadline=None)
 test_the_invariant_holds_under_any_sequence_of_moves = RenderMoves.TestCase
+
+
+def test_a_file_that_takes_longer_than_a_poll_waits_leaves_the_job_processing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """B-REN-09: a poll that finds the job due waits for its file at most FILE_WAIT_S; a file still
+    being written keeps the job `processing` at FILE_PROGRESS (the request answers, the status
+    never moves back); a later poll finds the file and completes it."""
+    monkeypatch.setattr("mockserver.state.renders.FILE_WAIT_S", 0.01)
+
+    async def scenario() -> None:
+        renders, encodings, _ = registry(tmp_path)
+        job = renders.submit(account("user_a"), "s1", "render_1", DRAFT, attributed=True)
+        assert (await renders.observe(job)).status == "processing"
+        for _ in range(3):  # due by reads, but the file is not there yet
+            observed = await renders.observe(job)
+            assert (observed.status, observed.progress) == ("processing", FILE_PROGRESS)
+            assert renders.file("render_1.mp4") is None
+            renders.check()
+        encodings.finish(job.output_path)
+        assert (await renders.observe(job)).status == "completed" and job.progress == 100
+        assert renders.file("render_1.mp4") == tmp_path / "render_1.mp4"
+        renders.check()
+
+    asyncio.run(scenario())
