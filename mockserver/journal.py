@@ -30,7 +30,9 @@ the web console's live feed. While someone listens, each request is kept at once
 
 from __future__ import annotations
 
+import json
 import marshal
+import re
 from array import array
 from collections import deque
 from collections.abc import Callable, Iterable, MutableMapping
@@ -94,18 +96,34 @@ def body_view(kept: bytes | str | None, masker: Masker) -> tuple[Any, bool]:
     """
     if kept is None:
         return None, False
-    if isinstance(kept, str):
-        return mask_text(kept), False
+    if isinstance(kept, str):  # a lone surrogate (from a file name, say) could not go out as UTF-8
+        return mask_text(kept.encode("utf-8", "replace").decode("utf-8")), False
     cut = kept.endswith(CUT_MARK)
     text = kept.decode("utf-8", "replace")
     masker.learn_json(text)
     text = masker.mask(text)
     if not cut and text.lstrip().startswith(("{", "[")):
         try:  # as strict as the API: no NaN or Infinity (the journal's own answer is JSON)
-            return strictjson.loads(text), False
+            value = strictjson.loads(text)
         except (ValueError, RecursionError):
-            pass
+            return text, cut
+        if _SURROGATE_ESCAPE.search(text) is None or _utf8_safe(value):
+            return value, False
+        # An escaped lone surrogate (`"\ud800"`, refused by the API as well): shown as the text it
+        # came as, since the parsed string could not go out as UTF-8.
     return text, cut
+
+
+#: A `\uD800`-`\uDFFF` escape in JSON text: the only way a lone surrogate gets into parsed JSON.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _utf8_safe(value: Any) -> bool:
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 class JournalEntry(NamedTuple):

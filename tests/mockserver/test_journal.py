@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from mockserver.journal import BATCH, BODY_LIMIT, CUT_MARK, ENTRY_OVERHEAD, VALUE_LIMIT, Journal, mask_headers
 from mockserver.masking import alias_of
 
@@ -159,3 +161,18 @@ def test_a_status_left_to_the_handler_and_never_noted_is_500() -> None:
     journal.note({"method": "GET", "path": "/x", "query_string": b"", "headers": []}, 0, 1.0)
     (entry,) = journal.entries()
     assert entry["status"] == 500 and entry["code"] is None and entry["client"] is None
+
+
+def test_a_body_escaping_a_lone_surrogate_shows_as_text_and_the_journal_stays_utf8() -> None:
+    """A JSON body with `"\\ud800"` (which the API refuses) parses to a string UTF-8 cannot carry:
+    the journal shows that body as the text it came as, so its own answer still encodes; a body
+    with a proper pair still shows parsed."""
+    journal = Journal()
+    journal.record("POST", "/x", b"", 400, 400, [], 1.0, None, None, b'{"a": "\\ud800"}', None)
+    journal.record("POST", "/y", b"", 200, 0, [], 2.0, None, None, b'{"a": "\\ud83d\\ude00"}', None)
+    journal.record("POST", "/z", b"", 200, 0, [], 3.0, None, None, "upload: bad\udcff.mp4 (3 bytes)", None)
+    lone, pair, described = journal.entries()
+    assert lone["request_body"] == '{"a": "\\ud800"}'
+    assert pair["request_body"] == {"a": "\U0001f600"}
+    assert described["request_body"] == "upload: bad?.mp4 (3 bytes)"
+    json.dumps(journal.entries(), ensure_ascii=False).encode("utf-8")  # the journal's answer encodes
