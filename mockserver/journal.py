@@ -24,15 +24,16 @@ its entries' packed sizes into one array. Reading unpacks, and only then reads w
 Masking happens when the journal is read (`mockserver.masking`, the policy shared with the log
 and recordings).
 
-Listeners (`subscribe`) hear of each entry as it is kept, and of a stream again when it ends:
-the web console's live feed. While someone listens, each request is kept at once.
+Listeners (`subscribe`) hear of each entry as it is kept, and of a stream again when it ends
+(run-time scenario steps); while one listens, each request is kept at once. A reader that can
+wait (the web console's live feed) instead takes what is new from a mark (`latest`, `serial`)
+and hears only of streams that end (`watch_streams`), so the request path stays as it is.
 """
 
 from __future__ import annotations
 
 import json
 import marshal
-import re
 from array import array
 from collections import deque
 from collections.abc import Callable, Iterable, MutableMapping
@@ -107,15 +108,11 @@ def body_view(kept: bytes | str | None, masker: Masker) -> tuple[Any, bool]:
             value = strictjson.loads(text)
         except (ValueError, RecursionError):
             return text, cut
-        if _SURROGATE_ESCAPE.search(text) is None or _utf8_safe(value):
+        if strictjson.SURROGATE_ESCAPE.search(text) is None or _utf8_safe(value):
             return value, False
         # An escaped lone surrogate (`"\ud800"`, refused by the API as well): shown as the text it
         # came as, since the parsed string could not go out as UTF-8.
     return text, cut
-
-
-#: A `\uD800`-`\uDFFF` escape in JSON text: the only way a lone surrogate gets into parsed JSON.
-_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 def _utf8_safe(value: Any) -> bool:
@@ -334,7 +331,8 @@ class Batch:
         return out
 
 
-#: Told of each entry as it is kept (and of a stream again when it ends), on the request's path:
+#: Told of each entry as it is kept (and of a stream again when it ends), on the request's path
+#: (`watch_streams` listeners: only of streams that end):
 #: it must be quick and must not raise.
 Listener = Callable[[Entry], None]
 

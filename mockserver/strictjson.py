@@ -8,7 +8,12 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any
+
+#: A `\uD800`-`\uDFFF` escape in JSON text: the only way a lone surrogate gets into strictly
+#: decoded UTF-8 JSON (the API refuses one; the journal shows such a body as text).
+SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 def no_constant(name: str) -> Any:

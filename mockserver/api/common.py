@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
@@ -20,8 +19,6 @@ from mockserver.state.accounts import Account
 ATTRIBUTION_HEADERS = ("x-skill-source", "x-skill-version", "x-skill-platform")
 #: Nesting of a JSON body at most (a render submit's draft is about 8 deep).
 MAX_JSON_DEPTH = 64
-#: A `\uD800`-`\uDFFF` escape: the only way a lone surrogate gets into strictly decoded UTF-8 JSON.
-_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 #: Refusals after which the rest of the request is not worth reading: the connection closes.
 CLOSE = {"Connection": "close"}
 
@@ -188,7 +185,7 @@ def parse_json(raw: bytes) -> Any:
     # Cheap tests first: only a body that could be too deep, or could hold an escaped
     # surrogate, is walked.
     deep = raw.count(b"[") + raw.count(b"{") > MAX_JSON_DEPTH
-    if deep or _SURROGATE_ESCAPE.search(raw):
+    if deep or strictjson.SURROGATE_ESCAPE.search(text):
         _check_tree(value)
     return value
 
