@@ -67,6 +67,9 @@ class Backend:
         self._render_pool = ThreadPoolExecutor(RENDER_WORKERS, thread_name_prefix="nemo-render")
         self.operations: set[Operation] = set()
         self.finished_operations = 0
+        #: API calls on the middleware's common path not yet handed to the journal (other requests
+        #: are handed over before their last byte goes out); `LiveServer.wait_idle` waits for 0.
+        self.answering = 0
         #: Set while recording (mockserver.recording): wraps each turn's encoder to note its events.
         self.stream_tap: Callable[[Encoder], Encoder] | None = None
         #: Called by `end_streams`: other long-lived responses (the web pages' live feeds) end too.

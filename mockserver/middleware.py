@@ -71,14 +71,19 @@ class RequestChores:
         # An API call: its handler answers with `api.common.note_answer`, which notes the status
         # with the code and the body, so `send` goes to the server unwrapped (a wrapper called
         # for every message showed in the request rate). Status 0 tells the journal to read it there.
+        # The entry is handed over after the handler returns, a moment after the client may hold
+        # the answer: `backend.answering` counts these calls for `LiveServer.wait_idle`.
         at = self.now()
         began = perf_counter() if self.log else 0.0
         status = 0
+        backend = self.backend
+        backend.answering += 1
         try:
             await self.app(scope, receive, send)
         except ClientDisconnect:
             status = CLIENT_CLOSED  # the body stopped coming before any answer (the reader raised)
         finally:
+            backend.answering -= 1
             if self.pending is not None:
                 self.pending.append((scope, status, at))
                 if len(self.pending) >= BATCH or self.journal.listeners:
@@ -97,17 +102,24 @@ class RequestChores:
         began = perf_counter() if self.log else 0.0
         status = 0  # no answer started yet
         stream: StreamEntry | None = None
-        streamed = False
+        streamed = entered = False
 
         def send_and_note(message: Message) -> Awaitable[None]:
             # A plain function handing back send's own awaitable: noting the status costs no
             # coroutine per message (an `async def` wrapper showed in the request rate).
-            nonlocal status, stream, streamed
-            if message["type"] == "http.response.start":
+            nonlocal status, stream, streamed, entered
+            kind = message["type"]
+            if kind == "http.response.start":
                 status = message["status"]
                 if STREAM_MARK in message:  # an event stream: entered now, completed when it ends
                     streamed = True
                     stream = self._opened(scope, status, at)
+            elif kind == "http.response.body" and not streamed and not message.get("more_body"):
+                # Entered before the last part goes out: a client that holds the whole answer
+                # finds it in the journal, even while the app still has work after its answer
+                # (a file response closes its file on a worker thread).
+                entered = True
+                self._enter(scope, status, at)
             return send(message)
 
         try:
@@ -126,14 +138,20 @@ class RequestChores:
                 if stream is not None:
                     state = scope.get("state") or {}
                     self.journal.complete(stream, state.get("nemo_code"), state.get("nemo_reply"), self.now())
-            elif self.pending is not None:  # the journal reads the rest from the scope, later
-                self.pending.append((scope, status, at))
-                if len(self.pending) >= BATCH or self.journal.listeners:
-                    self.journal.flush()
+            elif not entered:
+                self._enter(scope, status, at)
             if self.log:
                 state = scope.get("state") or {}
                 event = "stream-end" if streamed else "request"
                 self._log(event, scope, status, state.get("nemo_code"), state.get("nemo_session"), at, began)
+
+    def _enter(self, scope: Scope, status: int, at: float) -> None:
+        """Hand a finished request to the journal, which reads the rest from the scope later."""
+        pending = self.pending
+        if pending is not None:
+            pending.append((scope, status, at))
+            if len(pending) >= BATCH or self.journal.listeners:
+                self.journal.flush()
 
     def _opened(self, scope: Scope, status: int, at: float) -> StreamEntry | None:
         """A stream's answer started: enter it in the journal (open) and log a line."""

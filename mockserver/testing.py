@@ -169,16 +169,24 @@ class LiveServer(ThreadedServer):
         self.call(self.backend.reset)
 
     def wait_idle(self, timeout: float = 10.0) -> None:
-        """Until no operation is running (tests at time scale 0 finish in milliseconds)."""
+        """Until no operation is running and every API call has been handed to the journal (a
+        client may hold the answer a moment before the middleware hands it over; other requests,
+        streams and page feeds included, are handed over before their last byte goes out).
+        Tests at time scale 0 finish in milliseconds."""
 
         async def idle() -> None:
+            deadline = time.monotonic() + timeout
             while self.backend.operations:
                 tasks = [op.task for op in list(self.backend.operations) if op.task is not None]
                 if not tasks:
-                    return
+                    break
                 _, pending = await asyncio.wait(tasks, timeout=timeout)
                 if pending:
                     raise TimeoutError("operations still running")
+            while self.backend.answering > 0:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"{self.backend.answering} API calls still being answered")
+                await asyncio.sleep(0.001)
 
         self.call(idle)
 
