@@ -309,37 +309,43 @@ def test_output_url_names_the_render(user) -> None:
 def test_a_download_is_in_the_journal_once_its_last_byte_arrived(user, mock: LiveServer, monkeypatch) -> None:
     """The journal holds a download as soon as the client holds the file, even while the server
     still has work after the answer (a file response closes its file on a worker thread; here it
-    is held half a second longer). A contract check reads the journal right after a download."""
+    is held until the test has read the journal). A contract check reads the journal right after a
+    download."""
     from starlette.responses import FileResponse
 
     answer = FileResponse.__call__
+    release: asyncio.Event = mock.call(asyncio.Event)
 
-    async def slow_to_finish(self: FileResponse, scope: Any, receive: Any, send: Any) -> None:
+    async def held_after_answering(self: FileResponse, scope: Any, receive: Any, send: Any) -> None:
         await answer(self, scope, receive, send)
-        await asyncio.sleep(0.5)
+        await release.wait()
 
     session_id, draft = generated(user)
     submit(user, session_id, draft)
     while user.get("/api/render/proxy/lambda/render_1").json()["status"] != "completed":
         pass
-    monkeypatch.setattr(FileResponse, "__call__", slow_to_finish)
-    download = user.get("/api/render/proxy/render_1/download")
-    assert download.status_code == 200 and download.content[4:8] == b"ftyp"
-    journal = user.http.get("/_mock/journal", params={"path": "/api/render/proxy/render_1/download"}).json()
-    assert [entry["status"] for entry in journal["entries"]] == [200]
+    monkeypatch.setattr(FileResponse, "__call__", held_after_answering)
+    try:
+        download = user.get("/api/render/proxy/render_1/download")
+        assert download.status_code == 200 and download.content[4:8] == b"ftyp"
+        path = "/api/render/proxy/render_1/download"
+        journal = user.http.get("/_mock/journal", params={"path": path}).json()
+        assert [entry["status"] for entry in journal["entries"]] == [200]
+    finally:
+        mock.call(release.set)
 
 
 def test_wait_idle_waits_for_the_journal_entry_of_an_answer(user, mock: LiveServer, monkeypatch) -> None:
     """`LiveServer.wait_idle` returns once every answered request is in the journal, so a test
     reading the journal in place after it sees the last call (the API path notes its entry after
-    the handler returns; here the handler takes half a second after answering)."""
+    the handler returns; here the handler takes a fifth of a second after answering)."""
     from mockserver.api.common import JsonAnswer
 
     answer = JsonAnswer.__call__
 
     async def slow_to_finish(self: JsonAnswer, scope: Any, receive: Any, send: Any) -> None:
         await answer(self, scope, receive, send)
-        await asyncio.sleep(0.5)
+        await asyncio.sleep(0.2)
 
     monkeypatch.setattr(JsonAnswer, "__call__", slow_to_finish)
     user.http.delete("/_mock/journal")
