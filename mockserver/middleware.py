@@ -114,12 +114,16 @@ class RequestChores:
                 if STREAM_MARK in message:  # an event stream: entered now, completed when it ends
                     streamed = True
                     stream = self._opened(scope, status, at)
-            elif kind == "http.response.body" and not streamed and not message.get("more_body"):
-                # Entered before the last part goes out: a client that holds the whole answer
-                # finds it in the journal, even while the app still has work after its answer
-                # (a file response closes its file on a worker thread).
+            elif kind == "http.response.body" and not message.get("more_body"):
+                # Entered (a stream: completed) before the last part goes out: a client that holds
+                # the whole answer finds it in the journal, even while the app still has work after
+                # its answer (a file response closes its file on a worker thread, a stream its
+                # event source).
                 entered = True
-                self._enter(scope, status, at)
+                if streamed:
+                    self._closed(scope, stream)
+                else:
+                    self._enter(scope, status, at)
             return send(message)
 
         try:
@@ -134,12 +138,11 @@ class RequestChores:
         finally:
             if not status:
                 status = 500  # what the server answers when the app raised before answering
-            if streamed:
-                if stream is not None:
-                    state = scope.get("state") or {}
-                    self.journal.complete(stream, state.get("nemo_code"), state.get("nemo_reply"), self.now())
-            elif not entered:
-                self._enter(scope, status, at)
+            if not entered:  # the app raised, the client left, or a fault broke the answer
+                if streamed:
+                    self._closed(scope, stream)
+                else:
+                    self._enter(scope, status, at)
             if self.log:
                 state = scope.get("state") or {}
                 event = "stream-end" if streamed else "request"
@@ -152,6 +155,12 @@ class RequestChores:
             pending.append((scope, status, at))
             if len(pending) >= BATCH or self.journal.listeners:
                 self.journal.flush()
+
+    def _closed(self, scope: Scope, stream: StreamEntry | None) -> None:
+        """An event stream ended: complete its journal entry."""
+        if stream is not None:
+            state = scope.get("state") or {}
+            self.journal.complete(stream, state.get("nemo_code"), state.get("nemo_reply"), self.now())
 
     def _opened(self, scope: Scope, status: int, at: float) -> StreamEntry | None:
         """A stream's answer started: enter it in the journal (open) and log a line."""

@@ -55,15 +55,18 @@ class EventStream(Response):
 
         def send_and_keep(message: Message) -> Awaitable[None]:
             nonlocal size
-            if size < BODY_LIMIT and message["type"] == "http.response.body":
-                chunk = message.get("body", b"")
-                kept.append(chunk)
-                size += len(chunk)
+            if message["type"] == "http.response.body":
+                if size < BODY_LIMIT:
+                    chunk = message.get("body", b"")
+                    kept.append(chunk)
+                    size += len(chunk)
+                if not message.get("more_body"):  # noted before the last part goes out (middleware)
+                    scope.setdefault("state", {})["nemo_reply"] = bounded(b"".join(kept))
             return send(message)
 
         try:
             await self._stream(scope, receive, send_and_keep)
-        finally:
+        finally:  # a stream cut short (a fault, a gone client) ends here
             scope.setdefault("state", {})["nemo_reply"] = bounded(b"".join(kept))
 
     async def _stream(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -150,6 +150,38 @@ def test_a_stream_is_entered_when_it_opens_and_completed_when_it_ends(access_lin
         assert http.get("/_mock/journal", params={"path": "/run_sse"}).json()["total"] == 1
 
 
+def test_a_stream_is_completed_in_the_journal_once_its_last_byte_arrived(monkeypatch) -> None:
+    """The stream's entry is complete (ended, its events) by the time its client holds the whole
+    answer, even while the server still has work after it (closing the event source; here held
+    until the test has read the journal)."""
+    from mockserver.api.sse import EventStream
+
+    stream = EventStream._stream
+    with live_server() as server, httpx.Client(base_url=server.url, timeout=10) as http:
+        release: asyncio.Event = server.call(asyncio.Event)
+
+        async def held_after_answering(self: EventStream, scope: Any, receive: Any, send: Any) -> None:
+            await stream(self, scope, receive, send)
+            await release.wait()
+
+        monkeypatch.setattr(EventStream, "_stream", held_after_answering)
+        auth, session, _ = new_session(http)
+        body = {
+            "app_name": "nemo_agent",
+            "user_id": "me",
+            "session_id": session,
+            "new_message": {"parts": [{"text": "add a title Hello"}]},
+        }
+        try:
+            with httpx.Client(base_url=server.url, timeout=10) as streaming:
+                events = streaming.post("/run_sse", headers=auth, json=body).content
+            (done,) = journal(http, stream="true", session=session)
+            assert done["open"] is False and done["ended"] is not None and done["code"] == 0
+            assert done["response_body"].startswith(events[:100].decode())
+        finally:
+            server.call(release.set)
+
+
 def test_bad_stream_and_open_filters_are_400() -> None:
     with live_server() as server, httpx.Client(base_url=server.url, timeout=10) as http:
         answer = http.get("/_mock/journal", params={"open": "maybe"})
