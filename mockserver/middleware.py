@@ -83,11 +83,8 @@ class RequestChores:
         except ClientDisconnect:
             status = CLIENT_CLOSED  # the body stopped coming before any answer (the reader raised)
         finally:
+            self._enter(scope, status, at)
             backend.answering -= 1
-            if self.pending is not None:
-                self.pending.append((scope, status, at))
-                if len(self.pending) >= BATCH or self.journal.listeners:
-                    self.journal.flush()
             if self.log:
                 state = scope.get("state") or {}
                 status = status or state.get("nemo_status") or 500
